@@ -4,9 +4,10 @@ import importlib
 import os
 
 import numpy as np
-
-os.environ.setdefault("KERAS_BACKEND", "jax")
 import pytest
+
+# Keras reads its backend once, at import: the oracle is Keras on JAX.
+os.environ.setdefault("KERAS_BACKEND", "jax")
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +25,7 @@ def keras():
             pytest.fail(f"Keras is required for the oracle tests in CI: {exc}")
         pytest.skip(f"Keras is not installed: {exc}")
     if module.backend.backend() != "jax":
-        pytest.fail(f"the oracle runs Keras on JAX, but KERAS_BACKEND is {module.backend.backend()}")
+        pytest.fail(f"the oracle runs Keras on JAX, not {module.backend.backend()}")
     return module
 
 

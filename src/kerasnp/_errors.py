@@ -111,6 +111,10 @@ def closest(word: Any, candidates: Iterable[str]) -> str | None:
     """The candidate that looks most like `word`, or None."""
     if not isinstance(word, str):
         return None
+    candidates = list(candidates)
+    for c in candidates:  # a difference in capitals only wins
+        if c.lower() == word.lower():
+            return c
     match = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     if not match:
         match = difflib.get_close_matches(word.lower(), [c.lower() for c in candidates],
@@ -123,8 +127,8 @@ def closest(word: Any, candidates: Iterable[str]) -> str | None:
 def unexpected_keywords(owner: str, kwargs: dict[str, Any], allowed: Iterable[str]) -> KerasnpError:
     """The error for keyword arguments `owner` does not take, with a suggestion.
 
-    >>> str(unexpected_keywords("Dense", {"unit": 10}, ["units", "activation"]))
-    "Dense got an unexpected keyword argument `unit`. Did you mean `units`? Received: unit=10"
+    >>> print(unexpected_keywords("Dense", {"unit": 10}, ["units", "activation"]))
+    Dense got an unexpected keyword argument `unit`. Did you mean `units`? Received: unit=10
     """
     allowed = list(allowed)
     name = sorted(kwargs)[0]

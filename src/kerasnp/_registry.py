@@ -73,6 +73,8 @@ class custom_object_scope:  # noqa: N801 - the Keras name
 
 def serialize(obj: Any, module: str) -> dict[str, Any] | str:
     """The Keras-style config dict of an object (a function becomes its name)."""
+    if obj is None:
+        return None
     if inspect.isfunction(obj) or inspect.isbuiltin(obj):
         return obj.__name__
     return {

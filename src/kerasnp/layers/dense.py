@@ -1,0 +1,123 @@
+"""`Dense`: `output = activation(inputs @ kernel + bias)`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import activations, initializers, regularizers
+from .._errors import KerasnpError, check_bool
+from .layer import Layer
+
+
+class Dense(Layer):
+    """A fully connected layer: `activation(inputs @ kernel + bias)`.
+
+    Inputs of rank > 2 are multiplied along their last axis, as in Keras.
+
+    Args:
+        units: the number of outputs, a positive integer.
+        activation: an activation name or function. Defaults to `None`
+            (linear).
+        use_bias: whether to add a bias. Defaults to `True`.
+        kernel_initializer: Defaults to `"glorot_uniform"`.
+        bias_initializer: Defaults to `"zeros"`.
+        kernel_regularizer: a penalty on the kernel (e.g. `regularizers.l2(1e-3)`),
+            added to the loss. Defaults to `None`.
+        bias_regularizer: a penalty on the bias. Defaults to `None`.
+        activity_regularizer: a penalty on the output. Defaults to `None`.
+        **kwargs: `name`, `trainable`, `dtype`, `input_shape`, `input_dim`.
+
+    Call arguments:
+        inputs: an array of shape `(batch, ..., input_dim)`.
+        training: unused (the layer behaves the same in training).
+
+    Returns:
+        An array of shape `(batch, ..., units)`.
+
+    Example:
+    >>> layer = Dense(3, activation="relu", kernel_initializer="ones")
+    >>> layer(np.ones((2, 4), dtype="float32"))
+    array([[4., 4., 4.],
+           [4., 4., 4.]], dtype=float32)
+    """
+
+    def __init__(self, units: int | None = None, activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 activity_regularizer: Any = None, kernel_constraint: Any = None,
+                 bias_constraint: Any = None, **kwargs: Any):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if units is None:
+            raise KerasnpError("Dense is missing its required argument `units` (the number of "
+                               "outputs), e.g. Dense(10) or Dense(units=10).")
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
+            raise KerasnpError("Invalid value for argument `units` of Dense: expected a positive "
+                               f"integer. Received: units={units!r}")
+        if kernel_constraint is not None or bias_constraint is not None:
+            raise KerasnpError("Dense: weight constraints are not supported by kerasnp. "
+                               "Received: kernel_constraint/bias_constraint")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = check_bool("Dense", "use_bias", use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self._fused = False
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        if len(input_shape) < 2 or input_shape[-1] is None:
+            raise KerasnpError(f"Dense '{self.name}' needs inputs with a known last dimension. "
+                               f"Received: input_shape={tuple(input_shape)}")
+        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units),
+                                      self.kernel_initializer, self.kernel_regularizer)
+        self.bias = (self.add_weight("bias", (self.units,), self.bias_initializer,
+                                     self.bias_regularizer) if self.use_bias else None)
+        self.built = True
+
+    def call(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+        self._inputs = inputs
+        z = inputs @ self.kernel.value
+        if self.bias is not None:
+            z += self.bias.value
+        if self.activation is activations.linear:
+            self._z = self._y = z
+            return z
+        y = self.activation(z)
+        self._z, self._y = z, y
+        return y
+
+    def backward(self, grad: np.ndarray, through_activation: bool = True) -> np.ndarray:
+        """Gradients of kernel and bias, and of the inputs.
+
+        With `through_activation=False`, `grad` is already the gradient with
+        respect to the pre-activation `z` (the fused softmax/sigmoid + cross-
+        entropy path: `p - y`).
+        """
+        if through_activation and self.activation is not activations.linear:
+            grad = self.activation.backward(self._z, self._y, grad)
+        x = self._inputs
+        x2 = x.reshape(-1, x.shape[-1])
+        g2 = grad.reshape(-1, self.units)
+        self.grads["kernel"] = x2.T @ g2
+        if self.bias is not None:
+            self.grads["bias"] = g2.sum(axis=0)
+        return grad @ self.kernel.value.T
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            units=self.units,
+            activation=activations.serialize(self.activation),
+            use_bias=self.use_bias,
+            kernel_initializer=initializers.serialize(self.kernel_initializer),
+            bias_initializer=initializers.serialize(self.bias_initializer),
+            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
+            bias_regularizer=regularizers.serialize(self.bias_regularizer),
+        )
+        return config

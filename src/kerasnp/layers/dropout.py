@@ -1,0 +1,84 @@
+"""`Dropout`: zero a random fraction of the inputs in training, scale the rest.
+
+Srivastava et al., "Dropout: A Simple Way to Prevent Neural Networks from
+Overfitting" (JMLR 2014). Inverted dropout, as Keras: kept units are scaled
+by `1 / (1 - rate)` during training, so inference is the identity.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._errors import KerasnpError, check_float, check_int
+from ..utils.random import make_rng
+from .layer import Layer
+
+
+class Dropout(Layer):
+    """Randomly sets inputs to 0 with frequency `rate` during training.
+
+    Args:
+        rate: the fraction of units to drop, a float in [0, 1].
+        noise_shape: the shape of the mask, broadcast over the inputs (`None`
+            entries take the input's size), e.g. `(batch, 1)` drops whole rows.
+            Defaults to `None` (one mask value per input value).
+        seed: an int for a repeatable mask sequence. Defaults to `None`.
+
+    Call arguments:
+        inputs: an array of any shape.
+        training: drop only when True. Defaults to `False`.
+
+    Example:
+    >>> layer = Dropout(0.5, seed=0)
+    >>> x = np.ones((2, 4), dtype="float32")
+    >>> bool((layer(x) == x).all())  # inference: the identity
+    True
+    >>> sorted(set(layer(x, training=True).ravel().tolist()))
+    [0.0, 2.0]
+    """
+
+    def __init__(self, rate: float | None = None, noise_shape: Any = None,
+                 seed: int | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        if rate is None:
+            raise KerasnpError("Dropout is missing its required argument `rate` (the fraction "
+                               "of units to drop), e.g. Dropout(0.2).")
+        self.rate = check_float("Dropout", "rate", rate, low=0, high=1)
+        if noise_shape is not None:
+            if isinstance(noise_shape, (str, bytes)) or not hasattr(noise_shape, "__len__"):
+                raise KerasnpError("Invalid value for argument `noise_shape` of Dropout: "
+                                   f"expected a tuple of ints or None. Received: "
+                                   f"noise_shape={noise_shape!r}")
+            noise_shape = tuple(None if d is None else check_int("Dropout", "noise_shape", d,
+                                                                  minimum=1)
+                                for d in noise_shape)
+        self.noise_shape = noise_shape
+        self.seed = check_int("Dropout", "seed", seed, allow_none=True)
+        self._rng = make_rng(seed)
+        self._mask: np.ndarray | None = None
+
+    def call(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+        if not training or self.rate == 0:
+            self._mask = None
+            return inputs
+        shape = inputs.shape
+        if self.noise_shape is not None:
+            shape = tuple(s if d is None else d for s, d in zip(shape, self.noise_shape,
+                                                                strict=False))
+        keep = 1.0 - self.rate
+        if keep == 0:
+            self._mask = np.zeros(shape, dtype=inputs.dtype)
+        else:
+            mask = self._rng.random(shape, dtype=np.float32) < keep
+            self._mask = mask.astype(inputs.dtype) * inputs.dtype.type(1.0 / keep)
+        return inputs * self._mask
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return grad if self._mask is None else grad * self._mask
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(rate=self.rate, noise_shape=self.noise_shape, seed=self.seed)
+        return config

@@ -1,0 +1,213 @@
+"""`Layer`: the base of every layer, with Keras's lifecycle plus `backward`.
+
+Lifecycle: `__init__` checks and stores arguments; `build(input_shape)`
+creates the weights on the first call; `call(inputs, training=False)` is the
+forward math; `backward(grad_output)` returns the gradient with respect to
+the inputs and fills `self.grads` under the weights' names.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .. import config
+from .._errors import KerasnpError, check_bool, unexpected_keywords
+from ..variables import Variable
+
+_NAME_COUNTS: dict[str, int] = {}
+
+
+def to_snake_case(name: str) -> str:
+    """`"BatchNormalization"` -> `"batch_normalization"`, as Keras names layers."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(base: str) -> str:
+    """`dense`, then `dense_1`, `dense_2`, ...: process-wide, as in Keras."""
+    count = _NAME_COUNTS.get(base, 0)
+    _NAME_COUNTS[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def _allowed_keywords(cls: type) -> list[str]:
+    names: list[str] = []
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        for p in inspect.signature(init).parameters.values():
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self":
+                names.append(p.name)
+    return list(dict.fromkeys(names))
+
+
+class Layer:
+    """Base class of all layers.
+
+    Args:
+        name: the layer's name. Defaults to the snake-case class name made
+            unique in the process (`dense`, `dense_1`, ...).
+        trainable: whether the layer's weights are updated by `fit`.
+            Defaults to `True`.
+        dtype: the float type of weights and outputs. Defaults to
+            `kerasnp.config.floatx()`.
+        activity_regularizer: a penalty on the layer's output, divided by the
+            batch size and added to the loss (as Keras).
+        input_shape: accepted for Keras compatibility on a Sequential model's
+            first layer (prefer `kerasnp.Input`).
+        input_dim: the same, for 2-D inputs.
+
+    Raises:
+        KerasnpError: an unknown keyword (a misspelling names the right one).
+    """
+
+    def __init__(self, name: str | None = None, trainable: bool = True, dtype: Any = None,
+                 activity_regularizer: Any = None, input_shape: Any = None,
+                 input_dim: Any = None, **kwargs: Any):
+        if kwargs:
+            raise unexpected_keywords(type(self).__name__, kwargs, _allowed_keywords(type(self)))
+        if name is not None and not isinstance(name, str):
+            raise KerasnpError(f"Invalid value for argument `name` of {type(self).__name__}: "
+                               f"expected a string. Received: name={name!r}")
+        self.name = name or unique_name(to_snake_case(type(self).__name__))
+        self.trainable = check_bool(type(self).__name__, "trainable", trainable)
+        self.dtype = np.dtype(dtype or config.floatx()).name
+        from .. import regularizers
+
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        if input_shape is not None:
+            warnings.warn(
+                "Do not pass an `input_shape`/`input_dim` argument to a layer. When using "
+                "Sequential models, prefer using an `Input(shape)` object as the first layer "
+                "in the model instead.", UserWarning, stacklevel=3)
+            input_shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
+        self._input_shape_arg = input_shape
+        self.built = False
+        self.grads: dict[str, np.ndarray] = {}
+        self._variables: list[Variable] = []
+        self._activity_loss = 0.0
+        self._output: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ weights
+    def add_weight(self, name: str, shape: tuple[int, ...], initializer: Any = "zeros",
+                   regularizer: Any = None, trainable: bool = True) -> Variable:
+        """Create a weight, initialised now, owned by this layer."""
+        from .. import initializers
+
+        value = initializers.get(initializer)(tuple(shape), dtype=self.dtype)
+        var = Variable(value, name, trainable=trainable, regularizer=regularizer,
+                       path=f"{self.name}/{name}", dtype=self.dtype)
+        self._variables.append(var)
+        return var
+
+    @property
+    def weights(self) -> list[Variable]:
+        return list(self._variables)
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        return [v for v in self._variables if v.trainable] if self.trainable else []
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        if not self.trainable:
+            return list(self._variables)
+        return [v for v in self._variables if not v.trainable]
+
+    @property
+    def trainable_variables(self) -> list[Variable]:
+        return self.trainable_weights
+
+    @property
+    def variables(self) -> list[Variable]:
+        return self.weights
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of the weights' values, in creation order."""
+        return [v.numpy() for v in self._variables]
+
+    def set_weights(self, weights: list[Any]) -> None:
+        """Overwrite the weights, in creation order; shapes must match."""
+        if len(weights) != len(self._variables):
+            raise KerasnpError(
+                f"Layer '{self.name}' expected {len(self._variables)} weights "
+                f"({', '.join(v.name for v in self._variables) or 'none'}). "
+                f"Received: {len(weights)} weights")
+        for var, value in zip(self._variables, weights, strict=True):
+            var.assign(value)
+
+    def count_params(self) -> int:
+        """The number of scalars in the layer's weights."""
+        if not self.built:
+            raise KerasnpError(
+                f"You tried to call `count_params` on layer '{self.name}', but the layer isn't "
+                "built. Build it with `layer.build(input_shape)` or call it on data first.")
+        return int(sum(v.value.size for v in self._variables))
+
+    @property
+    def losses(self) -> list[float]:
+        """The layer's penalty terms: activity (from the last call), then weights."""
+        out = [self._activity_loss] if self.activity_regularizer is not None else []
+        if self.trainable:
+            out += [float(v.regularizer(v.value)) for v in self._variables
+                    if v.regularizer is not None and v.trainable]
+        return out
+
+    # ---------------------------------------------------------------- lifecycle
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        """Create the weights for inputs of `input_shape` (batch axis first)."""
+        self.built = True
+
+    def __call__(self, inputs: Any, training: bool = False) -> np.ndarray:
+        inputs = np.asarray(inputs)
+        if not self.built:
+            self.build((None,) + inputs.shape[1:])
+            self.built = True
+        out = self.call(inputs, training=training)
+        if self.activity_regularizer is not None:
+            self._output = out
+            self._activity_loss = float(self.activity_regularizer(out)) / max(len(out), 1)
+        return out
+
+    def call(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+        """The forward pass. Subclasses override it."""
+        return inputs
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        """The gradient of the loss with respect to the last call's inputs."""
+        return grad
+
+    def backprop(self, grad: np.ndarray) -> np.ndarray:
+        """`backward`, after adding the activity penalty's gradient if any."""
+        if self.activity_regularizer is not None and self._output is not None:
+            grad = grad + self.activity_regularizer.gradient(self._output) / len(self._output)
+        return self.backward(grad)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        """The output shape for `input_shape` (the batch axis may be None)."""
+        return tuple(input_shape)
+
+    # ------------------------------------------------------------------- config
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments that recreate this layer."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self.activity_regularizer is not None:
+            from .. import regularizers
+
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"

@@ -1,0 +1,534 @@
+"""`Model`: compile, fit, evaluate and predict, for any stack of layers.
+
+One training step is forward, loss, backward, optimizer update:
+
+    y_pred = self(x, training=True)
+    loss = loss_fn(y, y_pred) + sum(penalties)     # L2 etc., as Keras
+    grad = dloss/dy_pred                           # p - y when softmax + CE
+    for layer in reversed(layers): grad = layer.backward(grad)
+    optimizer.apply(grads, variables)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import metrics as metrics_mod
+from .. import optimizers as optimizers_mod
+from .._errors import KerasnpError, check_bool, check_float, check_int
+from ..callbacks import CallbackList, History, ProgbarLogger
+from ..layers.layer import Layer
+from ..utils.random import make_rng
+from . import checks
+from . import data as data_mod
+from .compile import CompiledMetrics, resolve_loss
+
+
+class Model(Layer):
+    """A trainable stack of layers with Keras's `compile`/`fit`/`evaluate`/`predict`.
+
+    Subclasses provide `_forward(x, training)`, `_backward(grad)` and
+    `_layers_for_training()`; `Sequential` is the one kerasnp ships.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.optimizer: Any = None
+        self.loss: Any = None
+        self.compiled = False
+        self.stop_training = False
+        self.history: History | None = None
+        self._compile_config: dict[str, Any] | None = None
+        self._fused = None
+        self._rng = make_rng()
+
+    # ------------------------------------------------------------------ compile
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
+                metrics: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
+                steps_per_execution: int = 1, jit_compile: Any = "auto",
+                auto_scale_loss: bool = True) -> None:
+        """Choose the optimizer, the loss and the metrics.
+
+        Args:
+            optimizer: a name (`"adam"`) or an optimizer. Defaults to
+                `"rmsprop"`, as Keras.
+            loss: a name (`"categorical_crossentropy"`), a function or a
+                `Loss`. Required before `fit`.
+            metrics: a list of names (`"accuracy"`) or metric objects.
+            weighted_metrics: metrics that use `sample_weight`.
+            loss_weights, run_eagerly, steps_per_execution, jit_compile,
+                auto_scale_loss: accepted for Keras compatibility; they change
+                nothing in kerasnp (one output, always eager NumPy).
+        """
+        self.optimizer = optimizers_mod.get(optimizer)
+        self.loss = resolve_loss(loss)
+        if metrics is not None and not isinstance(metrics, (list, tuple, dict)):
+            raise KerasnpError("Invalid value for argument `metrics` of compile: expected a "
+                               f"list, e.g. metrics=['accuracy']. Received: metrics={metrics!r}")
+        self._metrics_spec = list(metrics or [])
+        self._weighted_spec = list(weighted_metrics or [])
+        self._compiled_metrics: CompiledMetrics | None = None
+        self._loss_tracker = metrics_mod.Mean(name="loss")
+        self.compiled = True
+        self._setup_fused()
+        self._compile_config = {
+            "optimizer": optimizer if isinstance(optimizer, str) else None,
+            "loss": loss if isinstance(loss, str) else None,
+            "metrics": [m for m in self._metrics_spec if isinstance(m, str)] or None,
+        }
+
+    def _require_compiled(self) -> None:
+        if not self.compiled:
+            raise KerasnpError("You must call `compile()` before using the model: e.g. "
+                               "model.compile(optimizer='adam', "
+                               "loss='sparse_categorical_crossentropy', metrics=['accuracy']).")
+        if self.loss is None:
+            raise KerasnpError("No loss to compute. Provide a `loss` argument in `compile()`, "
+                               "e.g. loss='categorical_crossentropy'.")
+
+    def _ensure_built(self, x: np.ndarray) -> None:
+        if not self.built:
+            self.build((None,) + x.shape[1:])
+
+    def _metrics_for(self, y: np.ndarray, y_pred_shape: tuple[int, ...]) -> CompiledMetrics:
+        if self._compiled_metrics is None:
+            self._compiled_metrics = CompiledMetrics(self._metrics_spec, self._weighted_spec,
+                                                     y.shape, y_pred_shape)
+        return self._compiled_metrics
+
+    @property
+    def metrics(self) -> list[Any]:
+        """The loss tracker, then the compiled metrics (once built)."""
+        if not self.compiled:
+            return []
+        out = [self._loss_tracker]
+        if self._compiled_metrics is not None:
+            out += self._compiled_metrics.metrics
+        return out
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self) -> None:
+        for m in self.metrics:
+            m.reset_state()
+
+    # ------------------------------------------------------------ one batch each
+    def _regularization_loss(self) -> float:
+        return float(sum(sum(layer.losses) for layer in self._layers_for_training()))
+
+    def _train_variables(self) -> list[Any]:
+        return [v for layer in self._layers_for_training() for v in layer.trainable_weights]
+
+    def compute_gradients(self, x: np.ndarray, y: np.ndarray,
+                          sample_weight: np.ndarray | None = None
+                          ) -> tuple[float, np.ndarray, list[np.ndarray], list[Any]]:
+        """Forward and backward on one batch, in training mode, without an update.
+
+        Returns:
+            `(loss, y_pred, grads, variables)`: the batch loss including the
+            penalties, the outputs, and one gradient per trainable variable.
+        """
+        y_pred = self._forward(x, training=True)
+        loss = self.loss(y, y_pred, sample_weight) + self._regularization_loss()
+        if self._fused is not None:
+            self._backward(self._fused(y, y_pred, sample_weight), through_last_activation=False)
+        else:
+            self._backward(self.loss.gradient(y, y_pred, sample_weight))
+        grads, variables = [], []
+        for layer in self._layers_for_training():
+            for var in layer.trainable_weights:
+                g = layer.grads[var.name]
+                if var.regularizer is not None:
+                    g = g + var.regularizer.gradient(var.value)
+                grads.append(g)
+                variables.append(var)
+        return loss, y_pred, grads, variables
+
+    def train_step(self, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> float:
+        """Forward, loss, backward and one optimizer update. Returns the batch loss."""
+        loss, y_pred, grads, variables = self.compute_gradients(x, y, sample_weight)
+        self.optimizer.apply(grads, variables)
+        self._loss_tracker.update_state(loss, sample_weight=len(x))
+        self._metrics_for(y, y_pred.shape).update_state(y, y_pred, sample_weight)
+        return loss
+
+    def test_step(self, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> float:
+        y_pred = self._forward(x, training=False)
+        loss = self.loss(y, y_pred, sample_weight) + self._regularization_loss()
+        self._loss_tracker.update_state(loss, sample_weight=len(x))
+        self._metrics_for(y, y_pred.shape).update_state(y, y_pred, sample_weight)
+        return loss
+
+    def _logs(self) -> dict[str, float]:
+        logs = {"loss": self._loss_tracker.result()}
+        if self._compiled_metrics is not None:
+            logs.update(self._compiled_metrics.results())
+        return dict(sorted(logs.items()))
+
+    def _setup_fused(self) -> None:
+        """Use the fused `p - y` gradient when the last layer is softmax/sigmoid + CE."""
+        self._fused = None
+        last = self._last_layer()
+        if self.loss is None or last is None:
+            return
+        act = getattr(last, "activation", None)
+        if act is None or getattr(last, "activity_regularizer", None) is not None:
+            return
+        from .. import activations
+
+        if act is activations.softmax and hasattr(self.loss, "fused_softmax_gradient"):
+            self._fused = self.loss.fused_softmax_gradient
+        elif act is activations.sigmoid and hasattr(self.loss, "fused_sigmoid_gradient"):
+            self._fused = self.loss.fused_sigmoid_gradient
+
+    # --------------------------------------------------------------------- fit
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: Any = "auto", callbacks: Any = None, validation_split: float = 0.0,
+            validation_data: Any = None, shuffle: Any = True, class_weight: dict | None = None,
+            sample_weight: Any = None, initial_epoch: int = 0,
+            steps_per_epoch: int | None = None, validation_steps: int | None = None,
+            validation_batch_size: int | None = None, validation_freq: int = 1) -> History:
+        """Train the model for `epochs` epochs over `(x, y)`.
+
+        Args:
+            x: inputs, an array of shape `(n, ...)`.
+            y: targets: integer labels or one-hot rows, matching the loss.
+            batch_size: samples per update. Defaults to 32.
+            epochs: the index of the last epoch (training runs from
+                `initial_epoch` to `epochs`). Defaults to 1.
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch, `"auto"`
+                is 1. Defaults to `"auto"`.
+            callbacks: a list of `kerasnp.callbacks.Callback`.
+            validation_split: the fraction of the data, taken from the END
+                of `x` and `y` before any shuffling, held out for validation.
+            validation_data: `(x_val, y_val)` or `(x_val, y_val, weights)`;
+                overrides `validation_split`.
+            shuffle: reshuffle the training data each epoch (`True`), only
+                within batches (`"batch"`), or not at all (`False`).
+            class_weight: `{class: weight}`, turned into per-sample weights.
+            sample_weight: one weight per sample.
+            initial_epoch: the epoch to start from (to resume training).
+            steps_per_epoch: at most this many batches per epoch.
+            validation_steps: at most this many validation batches.
+            validation_batch_size: Defaults to `batch_size`.
+            validation_freq: validate every this many epochs.
+
+        Returns:
+            A `History` whose `.history` holds each epoch's loss and metrics.
+        """
+        self._require_compiled()
+        epochs = check_int("fit", "epochs", epochs, minimum=0)
+        initial_epoch = check_int("fit", "initial_epoch", initial_epoch, minimum=0)
+        batch_size = data_mod.batch_size_or_default(batch_size)
+        verbose = _check_verbose("fit", verbose)
+        validation_split = check_float("fit", "validation_split", validation_split, low=0,
+                                       high=1, high_open=True)
+        validation_freq = check_int("fit", "validation_freq", validation_freq, minimum=1)
+        steps_per_epoch = check_int("fit", "steps_per_epoch", steps_per_epoch, minimum=1,
+                                    allow_none=True)
+        if shuffle != "batch":
+            shuffle = check_bool("fit", "shuffle", shuffle)
+        if class_weight is not None and sample_weight is not None:
+            raise KerasnpError("You cannot use `class_weight` and `sample_weight` at the same "
+                               "time: pass one of them.")
+
+        checks.check_raw_inputs(self, x, "fit")
+        x = data_mod.as_inputs(x)
+        if y is None:
+            raise KerasnpError("fit needs targets: call fit(x, y, ...).")
+        y = data_mod.as_targets(y)
+        w = None if sample_weight is None else data_mod.as_inputs(sample_weight,
+                                                                  "sample_weight")
+        data_mod.check_lengths(x=x, y=y, sample_weight=w)
+        if class_weight is not None:
+            w = data_mod.class_weight_to_sample_weight(y, class_weight)
+
+        val = None
+        if validation_data is not None:
+            vx, vy, vw = data_mod.unpack_validation_data(validation_data)
+            val = (data_mod.as_inputs(vx, "validation_data x"), data_mod.as_targets(vy),
+                   None if vw is None else data_mod.as_inputs(vw, "validation_data weights"))
+            data_mod.check_lengths(x_val=val[0], y_val=val[1], w_val=val[2])
+        elif validation_split:
+            split_at = data_mod.split_validation(len(x), validation_split)
+            val = (x[split_at:], y[split_at:], None if w is None else w[split_at:])
+            x, y = x[:split_at], y[:split_at]
+            checks.check_validation_split(y, val[1], validation_split)
+            w = None if w is None else w[:split_at]
+
+        self._ensure_built(x)
+        self._setup_fused()
+        self._check_data(x, y, "fit")
+        if val is not None:
+            self._check_data(val[0], val[1], "fit (validation data)")
+
+        batches = data_mod.Batches(x, y, w, batch_size)
+        steps = batches.steps if steps_per_epoch is None else min(steps_per_epoch, batches.steps)
+        history = History()
+        cbs = CallbackList(callbacks, model=self,
+                           params={"verbose": verbose, "epochs": epochs, "steps": steps})
+        cbs.append(history)
+        if verbose:
+            cbs.append(ProgbarLogger())
+        self.history = history
+        self.stop_training = False
+        want_batch_begin = cbs.wants("on_train_batch_begin")
+        want_batch_end = cbs.wants("on_train_batch_end")
+        val_batch_size = data_mod.batch_size_or_default(validation_batch_size or batch_size)
+
+        cbs.on_train_begin()
+        logs: dict[str, float] = {}
+        with _StopOnInterrupt() as interrupt:
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                cbs.on_epoch_begin(epoch)
+                order = None
+                if shuffle is True:
+                    order = self._rng.permutation(batches.n)
+                elif shuffle == "batch":
+                    order = _shuffle_within_batches(self._rng, batches.n, batch_size)
+                for step, (xb, yb, wb) in enumerate(batches(order, steps)):
+                    if want_batch_begin:
+                        cbs.on_train_batch_begin(step)
+                    self.train_step(xb, yb, wb)
+                    if want_batch_end:
+                        cbs.on_train_batch_end(step, self._logs())
+                    if interrupt.requested or self.stop_training:
+                        break  # a batch callback (TerminateOnNaN) may stop, as in Keras
+                if interrupt.requested:
+                    print(f"\nTraining interrupted during epoch {epoch + 1}, after batch "
+                          f"{step + 1}/{steps}. The model keeps the weights it has now; the "
+                          f"history holds the {len(history.epoch)} complete epoch(s).",
+                          flush=True)
+                    break
+                logs = self._logs()
+                if val is not None and (epoch + 1) % validation_freq == 0:
+                    val_logs = self._evaluate_arrays(*val, val_batch_size, validation_steps)
+                    logs.update({"val_" + k: v for k, v in val_logs.items()})
+                cbs.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+        cbs.on_train_end(logs)
+        return history
+
+    def _check_data(self, x: np.ndarray, y: np.ndarray | None, where: str) -> None:
+        """Shape checks before any work starts (extended by the input checks)."""
+        checks.check_data(self, x, y, where)
+
+    # ---------------------------------------------------------------- evaluate
+    def _evaluate_arrays(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None,
+                         batch_size: int, steps: int | None = None,
+                         cbs: CallbackList | None = None) -> dict[str, float]:
+        self.reset_metrics()
+        batches = data_mod.Batches(x, y, w, batch_size)
+        if cbs is not None:
+            cbs.on_test_begin()
+        for step, (xb, yb, wb) in enumerate(batches(None, steps)):
+            if cbs is not None:
+                cbs.on_test_batch_begin(step)
+            self.test_step(xb, yb, wb)
+            if cbs is not None and cbs.wants("on_test_batch_end"):
+                cbs.on_test_batch_end(step, self._logs())
+        logs = self._logs()
+        if cbs is not None:
+            cbs.on_test_end(logs)
+        return logs
+
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
+                 verbose: Any = "auto", sample_weight: Any = None, steps: int | None = None,
+                 callbacks: Any = None, return_dict: bool = False) -> Any:
+        """The loss (penalties included) and metrics on `(x, y)`, in inference mode.
+
+        Returns:
+            The loss as a float when there are no metrics, else
+            `[loss, *metrics]` in compile order; a dict with `return_dict=True`.
+        """
+        self._require_compiled()
+        batch_size = data_mod.batch_size_or_default(batch_size, "evaluate")
+        verbose = _check_verbose("evaluate", verbose)
+        checks.check_raw_inputs(self, x, "evaluate")
+        x = data_mod.as_inputs(x)
+        if y is None:
+            raise KerasnpError("evaluate needs targets: call evaluate(x, y).")
+        y = data_mod.as_targets(y)
+        w = None if sample_weight is None else data_mod.as_inputs(sample_weight,
+                                                                  "sample_weight")
+        data_mod.check_lengths(x=x, y=y, sample_weight=w)
+        self._ensure_built(x)
+        self._check_data(x, y, "evaluate")
+        n_steps = -(-len(x) // batch_size)
+        cbs = CallbackList(callbacks, model=self, params={
+            "verbose": verbose, "epochs": 1, "steps": n_steps if steps is None else steps,
+            "_mode": "evaluate"})
+        if verbose:
+            cbs.append(ProgbarLogger())
+        logs = self._evaluate_arrays(x, y, w, batch_size, steps, cbs)
+        if return_dict:
+            return logs
+        ordered = [logs["loss"]]
+        if self._compiled_metrics is not None:
+            ordered += [logs[m.name] for m in self._compiled_metrics.metrics]
+        return ordered[0] if len(ordered) == 1 else ordered
+
+    # ----------------------------------------------------------------- predict
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
+                steps: int | None = None, callbacks: Any = None) -> np.ndarray:
+        """The model's outputs for `x`, in inference mode (Dropout off), batch by batch."""
+        batch_size = data_mod.batch_size_or_default(batch_size, "predict")
+        verbose = _check_verbose("predict", verbose)
+        checks.check_raw_inputs(self, x, "predict")
+        x = data_mod.as_inputs(x)
+        self._ensure_built(x)
+        self._check_data(x, None, "predict")
+        batches = data_mod.Batches(x, None, None, batch_size)
+        cbs = CallbackList(callbacks, model=self,
+                           params={"verbose": verbose, "epochs": 1, "steps": batches.steps})
+        if verbose:
+            cbs.append(ProgbarLogger())
+        cbs.on_predict_begin()
+        out = None
+        for step, (xb, _, _) in enumerate(batches(None, steps)):
+            cbs.on_predict_batch_begin(step)
+            yb = self._forward(xb, training=False)
+            if out is None:
+                out = np.empty((len(x),) + yb.shape[1:], dtype=yb.dtype)
+            out[step * batch_size: step * batch_size + len(yb)] = yb
+            cbs.on_predict_batch_end(step, {"outputs": yb})
+        cbs.on_predict_end()
+        if out is None:
+            raise KerasnpError("predict received no samples: x is empty.")
+        if steps is not None:
+            out = out[: min(len(x), steps * batch_size)]
+        return out
+
+    # ------------------------------------------------------------- on_batch API
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                       class_weight: dict | None = None, return_dict: bool = False) -> Any:
+        """One update on one batch; returns `[loss, *metrics]` (running means reset first)."""
+        self._require_compiled()
+        x, y = data_mod.as_inputs(x), data_mod.as_targets(y)
+        w = None if sample_weight is None else data_mod.as_inputs(sample_weight,
+                                                                  "sample_weight")
+        if class_weight is not None:
+            w = data_mod.class_weight_to_sample_weight(y, class_weight)
+        data_mod.check_lengths(x=x, y=y, sample_weight=w)
+        self._ensure_built(x)
+        self._setup_fused()
+        self._check_data(x, y, "train_on_batch")
+        self.reset_metrics()
+        self.train_step(x, y, w)
+        return self._return(self._logs(), return_dict)
+
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                      return_dict: bool = False) -> Any:
+        self._require_compiled()
+        x, y = data_mod.as_inputs(x), data_mod.as_targets(y)
+        w = None if sample_weight is None else data_mod.as_inputs(sample_weight,
+                                                                  "sample_weight")
+        data_mod.check_lengths(x=x, y=y, sample_weight=w)
+        self._ensure_built(x)
+        self._check_data(x, y, "test_on_batch")
+        self.reset_metrics()
+        self.test_step(x, y, w)
+        return self._return(self._logs(), return_dict)
+
+    def predict_on_batch(self, x: Any) -> np.ndarray:
+        x = data_mod.as_inputs(x)
+        self._ensure_built(x)
+        return self._forward(x, training=False)
+
+    def _return(self, logs: dict[str, float], return_dict: bool) -> Any:
+        if return_dict:
+            return logs
+        ordered = [logs["loss"]]
+        if self._compiled_metrics is not None:
+            ordered += [logs[m.name] for m in self._compiled_metrics.metrics]
+        return ordered[0] if len(ordered) == 1 else ordered
+
+    # ------------------------------------------------------------------- misc
+    def __call__(self, inputs: Any, training: bool = False) -> np.ndarray:
+        x = data_mod.as_inputs(inputs)
+        self._ensure_built(x)
+        return self._forward(x, training=training)
+
+    @property
+    def losses(self) -> list[float]:
+        return [loss for layer in self._layers_for_training() for loss in layer.losses]
+
+    # ------------------------------------------------------------------ saving
+    def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
+        """Save the architecture, weights, compile settings and optimizer state.
+
+        See `kerasnp.saving.save_model`.
+        """
+        from ..saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Save only the weights. See `kerasnp.saving.save_weights`."""
+        from ..saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: Any, **kwargs: Any) -> None:
+        """Load weights saved by `save_weights` (or `save`). See `kerasnp.saving`."""
+        from ..saving import load_weights
+
+        load_weights(self, filepath, **kwargs)
+
+    def get_compile_config(self) -> dict[str, Any] | None:
+        return self._compile_config
+
+
+class _StopOnInterrupt:
+    """Turn Ctrl-C during `fit` into "stop after this batch".
+
+    The first Ctrl-C sets `requested`; the batch under way finishes, so no
+    weight is left half-updated, and `fit` returns the history so far. A
+    second Ctrl-C interrupts at once, as usual. Outside the main thread
+    (where signal handlers cannot be set) Ctrl-C behaves as usual.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> _StopOnInterrupt:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            import signal
+
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _check_verbose(owner: str, verbose: Any) -> int:
+    if verbose == "auto":
+        return 1
+    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+        raise KerasnpError(f"Invalid value for argument `verbose` of {owner}: expected 0, 1, 2 "
+                           f"or 'auto'. Received: verbose={verbose!r}")
+    return int(verbose)
+
+
+def _shuffle_within_batches(rng: np.random.Generator, n: int, batch_size: int) -> np.ndarray:
+    order = np.arange(n)
+    for start in range(0, n, batch_size):
+        rng.shuffle(order[start:start + batch_size])
+    return order

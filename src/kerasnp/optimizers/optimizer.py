@@ -1,0 +1,590 @@
+"""`Optimizer`: the base class that turns gradients into in-place weight updates.
+
+One `apply(grads, variables)` does, in Keras 3's order:
+
+1. divide the gradients by `loss_scale_factor`;
+2. with `gradient_accumulation_steps=k`, add them to running sums and stop,
+   except on every k-th call, which continues with the mean of the k;
+3. clip them (`clipnorm` per variable, `global_clipnorm` over all, or
+   `clipvalue` per element);
+4. decay the weights: `w -= learning_rate * weight_decay * w` (decoupled
+   weight decay, Loshchilov & Hutter 2019);
+5. call the subclass's `update_step(gradient, variable, learning_rate)`;
+6. update the moving average of the weights (`use_ema=True`);
+7. add 1 to `iterations`.
+
+Everything happens in place on `Variable.value`, with the slots and
+scratch buffers allocated once in `build`, so a training step allocates
+no arrays of the size of the weights.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import numbers
+import re
+import warnings
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .._errors import (
+    KerasnpError,
+    check_bool,
+    check_float,
+    check_int,
+    invalid,
+    unexpected_keywords,
+)
+from ..variables import Variable
+from .clipping import clip_by_global_norm, clip_by_norm, clip_by_value
+from .schedules import LearningRateSchedule
+from .schedules import deserialize as _deserialize_schedule
+from .schedules import serialize as _serialize_schedule
+from .state import OptimizerState
+
+_NAME_COUNTS: defaultdict[str, int] = defaultdict(int)
+
+
+def _auto_name(base: str) -> str:
+    """`base`, then `base_1`, `base_2`, ... in one process (as Keras names optimizers)."""
+    count = _NAME_COUNTS[base]
+    _NAME_COUNTS[base] += 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def _snake(name: str) -> str:
+    out = []
+    for i, ch in enumerate(name):
+        if (
+            ch.isupper()
+            and i
+            and (name[i - 1].islower() or (i + 1 < len(name) and name[i + 1].islower()))
+        ):
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+class _VariableList(list):
+    """A list of variables that can also be called, so both `opt.variables`
+    (Keras) and `opt.variables()` (kerasnp's first interface) give it."""
+
+    def __call__(self) -> _VariableList:
+        return self
+
+
+def _defaults(cls: type) -> dict[str, Any]:
+    """The keyword arguments of `cls` and of `Optimizer`, with their defaults."""
+    out: dict[str, Any] = {}
+    for klass in (cls, Optimizer):
+        for key, param in inspect.signature(klass.__init__).parameters.items():
+            if key not in ("self", "kwargs") and key not in out:
+                out[key] = param.default
+    return out
+
+
+def _check_learning_rate(owner: str, value: Any) -> Any:
+    if isinstance(value, LearningRateSchedule):
+        return value
+    if callable(value) and not isinstance(value, numbers.Number):
+        return value
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not ok or not math.isfinite(value) or value < 0:
+        raise invalid(
+            owner, "learning_rate", "a float >= 0, a LearningRateSchedule or a callable", value
+        )
+    return float(value)
+
+
+class Optimizer(OptimizerState):
+    """Base class of optimizers (the Keras 3 interface, on NumPy).
+
+    A subclass creates its slots in `build` with `add_variable_from_reference`
+    and updates one variable in place in `update_step`; the base class
+    handles learning-rate schedules, clipping, weight decay, loss scaling,
+    gradient accumulation, the moving average of the weights, the
+    `iterations` counter and the state for saving (see `state.py`).
+
+    Args:
+        learning_rate: a float >= 0, a `LearningRateSchedule` (evaluated at
+            `iterations` before every update), or a callable with no
+            arguments that returns the rate.
+        weight_decay: if set, every update first does
+            `w -= learning_rate * weight_decay * w`. Defaults to `None`.
+        clipnorm: if set, each gradient is rescaled so that its L2 norm is
+            at most this value. Defaults to `None`.
+        clipvalue: if set, each gradient element is clipped to
+            `[-clipvalue, clipvalue]`. Defaults to `None`.
+        global_clipnorm: if set, all gradients are rescaled together so that
+            the norm of their concatenation is at most this value. At most
+            one of the three clipping arguments may be given. Defaults to `None`.
+        use_ema: whether to keep an exponential moving average of the
+            weights. Defaults to `False`.
+        ema_momentum: the moving average's momentum, in [0, 1]:
+            `average = m * average + (1 - m) * w` (the first update copies
+            `w`). Defaults to `0.99`.
+        ema_overwrite_frequency: if set, the weights are replaced by their
+            average every that many iterations; otherwise call
+            `finalize_variable_values` at the end. Defaults to `None`.
+        loss_scale_factor: if set, the gradients are divided by it (the
+            loss was multiplied by it, see `scale_loss`). Defaults to `None`.
+        gradient_accumulation_steps: if set (an int >= 2), the weights change
+            only every that many calls, with the mean gradient of those
+            calls. `iterations` then counts updates, not calls. Defaults to `None`.
+        name: the name of the optimizer and the prefix of its variables.
+            Defaults to the snake-case class name, made unique (`"adam"`,
+            `"adam_1"`, ...).
+
+    Raises:
+        KerasnpError: an argument is invalid, or more than one clipping
+            argument is given.
+
+    Example:
+    >>> import numpy as np
+    >>> from kerasnp.variables import Variable
+    >>> class SignSGD(Optimizer):
+    ...     def update_step(self, gradient, variable, learning_rate):
+    ...         variable.value -= learning_rate * np.sign(gradient)
+    >>> w = Variable(np.array([1.0, 1.0]), "w")
+    >>> opt = SignSGD(learning_rate=0.5, clipvalue=0.1)
+    >>> opt.apply([np.array([3.0, -0.2])], [w])
+    >>> w.value, opt.iterations
+    (array([0.5, 1.5]), 1)
+    """
+
+    #: the name Keras gives to the first instance (its snake case of the class name).
+    _default_name: str | None = None
+
+    def __init__(
+        self,
+        learning_rate: Any,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ):
+        owner = type(self).__name__
+        if "decay" in kwargs:
+            kwargs.pop("decay")
+            warnings.warn(
+                "Argument `decay` is no longer supported (as in Keras 3) and is "
+                "ignored; use a learning-rate schedule instead.",
+                stacklevel=3,
+            )
+        if kwargs:
+            raise unexpected_keywords(owner, kwargs, list(_defaults(type(self))))
+        learning_rate = _check_learning_rate(owner, learning_rate)
+        self.weight_decay = check_float(
+            owner, "weight_decay", weight_decay, low=0.0, allow_none=True
+        )
+        self.clipnorm = check_float(
+            owner, "clipnorm", clipnorm, low=0.0, low_open=True, allow_none=True
+        )
+        self.clipvalue = check_float(
+            owner, "clipvalue", clipvalue, low=0.0, low_open=True, allow_none=True
+        )
+        self.global_clipnorm = check_float(
+            owner, "global_clipnorm", global_clipnorm, low=0.0, low_open=True, allow_none=True
+        )
+        if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise KerasnpError(
+                f"Invalid arguments of {owner}: expected at most one of `clipnorm`, "
+                f"`clipvalue` and `global_clipnorm`. Received: clipnorm={clipnorm!r}, "
+                f"clipvalue={clipvalue!r}, global_clipnorm={global_clipnorm!r}"
+            )
+        self.use_ema = check_bool(owner, "use_ema", use_ema)
+        self.ema_momentum = check_float(owner, "ema_momentum", ema_momentum, low=0.0, high=1.0)
+        self.ema_overwrite_frequency = check_int(
+            owner, "ema_overwrite_frequency", ema_overwrite_frequency, minimum=1, allow_none=True
+        )
+        self.loss_scale_factor = check_float(
+            owner, "loss_scale_factor", loss_scale_factor, low=0.0, low_open=True, allow_none=True
+        )
+        self.gradient_accumulation_steps = check_int(
+            owner,
+            "gradient_accumulation_steps",
+            gradient_accumulation_steps,
+            minimum=2,
+            allow_none=True,
+        )
+        if name is None:
+            name = _auto_name(self._default_name or _snake(owner))
+        elif not isinstance(name, str):
+            raise invalid(owner, "name", "a string or None", name)
+        self.name = name
+
+        self.built = False
+        self._trainable_variables: list[Variable] = []
+        self._index: dict[int, int] = {}
+        self._state: list[Variable] = []
+        self._iteration = self._new_state(np.zeros((), np.int64), "iteration")
+        self._lr_variable: Variable | None = None
+        self._lr_function: Any = None
+        self._set_learning_rate(learning_rate)
+        self._exclude_ids: set[int] = set()
+        self._exclude_pattern: re.Pattern | None = None
+
+    # ----------------------------------------------------------------- state
+    def _new_state(self, value: np.ndarray, name: str) -> Variable:
+        var = Variable(value, name, trainable=False, path=f"{self.name}/{name}")
+        self._state.append(var)
+        return var
+
+    @property
+    def variables(self) -> _VariableList:
+        """The optimizer's state, in Keras's order: `iteration`, `learning_rate`
+        (unless it is a schedule), then the slots. Slots are live: assigning to
+        one changes the optimizer. Also callable: `opt.variables()`."""
+        return _VariableList(self._state)
+
+    @property
+    def iterations(self) -> int:
+        """The number of updates done (calls of `apply`, or with gradient
+        accumulation, completed accumulation cycles)."""
+        count = int(self._iteration.value)
+        steps = self.gradient_accumulation_steps
+        return count // steps if steps else count
+
+    @iterations.setter
+    def iterations(self, value: int) -> None:
+        value = check_int(type(self).__name__, "iterations", value, minimum=0)
+        self._iteration.value[()] = value * (self.gradient_accumulation_steps or 1)
+
+    @property
+    def learning_rate(self) -> float:
+        """The current learning rate, a float (a schedule is evaluated at the
+        number of calls so far). Settable to a float or a schedule."""
+        if self._lr_variable is not None:
+            return float(self._lr_variable.value)
+        if isinstance(self._lr_function, LearningRateSchedule):
+            return float(self._lr_function(int(self._iteration.value)))
+        return float(self._lr_function())
+
+    @learning_rate.setter
+    def learning_rate(self, value: Any) -> None:
+        value = _check_learning_rate(type(self).__name__, value)
+        if isinstance(value, float) and self._lr_variable is None:
+            raise KerasnpError(
+                f"The learning rate of {type(self).__name__} `{self.name}` is a schedule or a "
+                "function, so it cannot be set to a float; create the optimizer with a float "
+                "`learning_rate` to change it during training. "
+                f"Received: learning_rate={value!r}"
+            )
+        self._set_learning_rate(value)
+
+    def _set_learning_rate(self, value: Any) -> None:
+        if isinstance(value, float):
+            if self._lr_variable is None:
+                self._lr_variable = self._new_state(np.array(value), "learning_rate")
+                # Keras keeps `learning_rate` right after `iteration`.
+                self._state.insert(1, self._state.pop())
+            else:
+                self._lr_variable.value[()] = value
+            return
+        if self._lr_variable is not None:
+            self._state.remove(self._lr_variable)
+            self._lr_variable = None
+        self._lr_function = value
+
+    # ----------------------------------------------------------------- build
+    def build(self, variables: Sequence[Variable]) -> None:
+        """Create the state for `variables`: the subclass's slots and the
+        base's buffers. Called by the first `apply`; later calls do nothing.
+
+        Subclasses call `super().build(variables)` first, then create their
+        slots with `add_variable_from_reference`.
+        """
+        if self.built:
+            return
+        variables = list(variables)
+        for i, var in enumerate(variables):
+            if not isinstance(var, Variable):
+                raise invalid(
+                    type(self).__name__, "variables", "a list of Variable", type(var).__name__
+                )
+            self._index[id(var)] = i
+        self._trainable_variables = variables
+        self._tmp = [np.empty_like(v.value) for v in variables]
+        needs_grad_buffer = any(
+            x is not None
+            for x in (
+                self.clipnorm,
+                self.clipvalue,
+                self.global_clipnorm,
+                self.loss_scale_factor,
+                self.gradient_accumulation_steps,
+            )
+        )
+        self._gbuf = [np.empty_like(v.value) for v in variables] if needs_grad_buffer else None
+        self._averages = self.add_optimizer_variables(variables, "average") if self.use_ema else []
+        self._accumulators = (
+            self.add_optimizer_variables(variables, "gradient_accumulator")
+            if self.gradient_accumulation_steps
+            else []
+        )
+        self._decays = [self._use_weight_decay(v) for v in variables]
+        # The float type of per-step scalars such as bias corrections: Keras
+        # computes them in the weights' dtype, and in float32 that rounding
+        # shows in the 6th digit of an Adam step.
+        kinds = [v.value.dtype for v in variables if v.value.dtype.kind == "f"]
+        self._real = kinds[0].type if kinds else np.float64
+        self.built = True
+
+    def add_variable_from_reference(
+        self, reference_variable: Variable, name: str, initializer: float = 0.0
+    ) -> Variable:
+        """A slot shaped like `reference_variable`, filled with `initializer`.
+
+        It is named `"<variable path with _>_<name>"` (`"dense_kernel_momentum"`),
+        as in Keras, and becomes part of `variables`.
+        """
+        ref = reference_variable.value
+        value = np.full(ref.shape, initializer, dtype=ref.dtype)
+        return self._new_state(value, f"{reference_variable.path.replace('/', '_')}_{name}")
+
+    def add_optimizer_variables(
+        self, variables: Sequence[Variable], name: str | Sequence[str], initializer: float = 0.0
+    ) -> Any:
+        """Slots for every variable: one list for a name, a tuple of lists for
+        several names (created interleaved per variable, as Keras does)."""
+        names = [name] if isinstance(name, str) else list(name)
+        lists: tuple[list[Variable], ...] = tuple([] for _ in names)
+        for var in variables:
+            for slot_list, slot_name in zip(lists, names, strict=True):
+                slot_list.append(self.add_variable_from_reference(var, slot_name, initializer))
+        return lists[0] if isinstance(name, str) else lists
+
+    def _get_variable_index(self, variable: Variable) -> int:
+        return self._index[id(variable)]
+
+    # ----------------------------------------------------------------- apply
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Variable]]) -> int:
+        """`apply` for a list of `(gradient, variable)` pairs; returns `iterations`."""
+        pairs = list(grads_and_vars)
+        if pairs:
+            grads, variables = zip(*pairs, strict=True)
+            self.apply(list(grads), list(variables))
+        return self.iterations
+
+    def apply(self, grads: Sequence[Any], variables: Sequence[Variable] | None = None) -> None:
+        """Update `variables` in place from their gradients (see the module doc).
+
+        Args:
+            grads: one array per variable (None skips the variable, with a
+                warning), in the order of `variables`.
+            variables: the `Variable`s; builds the optimizer on the first
+                call. May be omitted once built (the build order is used).
+
+        Raises:
+            KerasnpError: the lengths or shapes do not match, or a variable is
+                not one the optimizer was built for.
+        """
+        grads = list(grads)
+        if not grads:
+            return
+        if variables is None:
+            if not self.built:
+                raise KerasnpError(
+                    f"{type(self).__name__}.apply(grads) without `variables` needs a built "
+                    "optimizer; pass the variables, or call `build(variables)` first."
+                )
+            variables = self._trainable_variables
+        else:
+            variables = list(variables)
+            if not self.built:
+                self.build(variables)
+        if len(grads) != len(variables):
+            raise KerasnpError(
+                f"{type(self).__name__}.apply expected one gradient per variable. "
+                f"Received: {len(grads)} gradients for {len(variables)} variables"
+            )
+        work = self._pair(grads, variables)
+        lr = self.learning_rate
+        steps = self.gradient_accumulation_steps
+        if steps and (int(self._iteration.value) + 1) % steps:
+            self._accumulate(work)
+        else:
+            work = self._preprocess(work)
+            if self.weight_decay:
+                keep = 1.0 - lr * self.weight_decay
+                for _, var, i in work:
+                    if self._decays[i]:
+                        var.value *= keep
+            self._before_updates(lr)
+            for grad, var, _ in work:
+                self.update_step(grad, var, lr)
+        if self.use_ema:
+            self._update_average()
+        self._iteration.value += 1
+
+    def _pair(self, grads: list[Any], variables: list[Variable]) -> list[tuple]:
+        work, missing = [], []
+        index = self._index
+        for grad, var in zip(grads, variables, strict=True):
+            i = index.get(id(var))
+            if i is None or self._trainable_variables[i] is not var:
+                raise KerasnpError(
+                    f"Unknown variable `{getattr(var, 'path', var)}`: {type(self).__name__} "
+                    f"`{self.name}` was built for other variables. Create a new optimizer "
+                    "for a new set of variables."
+                )
+            if grad is None:
+                missing.append(var.path)
+                continue
+            grad = np.asarray(grad)
+            if grad.shape != var.value.shape:
+                raise KerasnpError(
+                    f"The gradient of `{var.path}` has the wrong shape: expected "
+                    f"{var.value.shape}. Received: grad.shape={grad.shape}"
+                )
+            work.append((grad, var, i))
+        if not work:
+            raise KerasnpError("No gradients provided for any variable (all are None).")
+        if missing:
+            warnings.warn(
+                f"Gradients do not exist for variables {missing}; they are not updated.",
+                stacklevel=3,
+            )
+        return work
+
+    def _accumulate(self, work: list[tuple]) -> None:
+        for grad, _, i in work:
+            acc = self._accumulators[i].value
+            if self.loss_scale_factor is not None:
+                buf = self._gbuf[i]
+                np.divide(grad, self.loss_scale_factor, out=buf)
+                grad = buf
+            acc += grad
+
+    def _preprocess(self, work: list[tuple]) -> list[tuple]:
+        """Loss unscaling, accumulation and clipping, into the gradient buffers."""
+        if self._gbuf is None:
+            return work
+        scale, steps = self.loss_scale_factor, self.gradient_accumulation_steps
+        out = []
+        for grad, var, i in work:
+            buf = self._gbuf[i]
+            if scale is not None:
+                grad = np.divide(grad, scale, out=buf)
+            if steps:
+                acc = self._accumulators[i].value
+                grad = np.add(grad, acc, out=buf)
+                buf /= steps
+                acc.fill(0)
+            if self.clipnorm is not None:
+                grad = clip_by_norm(grad, self.clipnorm, buf)
+            elif self.clipvalue is not None:
+                grad = clip_by_value(grad, self.clipvalue, buf)
+            out.append((grad, var, i))
+        if self.global_clipnorm is not None:
+            grads = [g for g, _, _ in out]
+            clipped = clip_by_global_norm(
+                grads, self.global_clipnorm, [self._gbuf[i] for _, _, i in out]
+            )
+            out = [(g, v, i) for g, (_, v, i) in zip(clipped, out, strict=True)]
+        return out
+
+    def _before_updates(self, learning_rate: float) -> None:
+        """A hook run once per update, before the `update_step` calls."""
+
+    def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
+        """Update `variable.value` (and the slots) in place from `gradient`."""
+        raise NotImplementedError(f"{type(self).__name__} must define `update_step`.")
+
+    # ------------------------------------------------------ moving average
+    def _update_average(self) -> None:
+        momentum = self.ema_momentum if self.iterations != 0 else 0.0
+        for i, var in enumerate(self._trainable_variables):
+            average, tmp = self._averages[i].value, self._tmp[i]
+            average *= momentum
+            np.multiply(var.value, 1.0 - momentum, out=tmp)
+            average += tmp
+        every = self.ema_overwrite_frequency
+        if every and (self.iterations + 1) % every == 0:
+            self.finalize_variable_values(self._trainable_variables)
+
+    def finalize_variable_values(self, variables: Sequence[Variable]) -> None:
+        """With `use_ema=True`, replace the weights by their moving average
+        (`fit` calls this at the end of training); otherwise do nothing."""
+        if not self.use_ema or not self.built:
+            return
+        for var in variables:
+            i = self._index.get(id(var))
+            if i is not None:
+                var.value[...] = self._averages[i].value
+
+    # -------------------------------------------------------- weight decay
+    def exclude_from_weight_decay(
+        self, var_list: Sequence[Variable] | None = None, var_names: Sequence[str] | None = None
+    ) -> None:
+        """Exempt variables from weight decay: those in `var_list`, and those
+        whose name contains one of `var_names` (e.g. `["bias"]`). Call it
+        before the first update."""
+        if self.built:
+            raise KerasnpError(
+                "`exclude_from_weight_decay()` must be called before the "
+                "optimizer is built (before the first update)."
+            )
+        self._exclude_ids = {id(v) for v in var_list or []}
+        names = [re.escape(n) for n in var_names or []]
+        self._exclude_pattern = re.compile("|".join(names)) if names else None
+
+    def _use_weight_decay(self, variable: Variable) -> bool:
+        if id(variable) in self._exclude_ids:
+            return False
+        pattern = self._exclude_pattern
+        return pattern is None or pattern.search(variable.name) is None
+
+    def scale_loss(self, loss: float) -> float:
+        """The loss multiplied by `loss_scale_factor` (unchanged if it is None)."""
+        return loss * self.loss_scale_factor if self.loss_scale_factor is not None else loss
+
+    # -------------------------------------------------------------- config
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (Keras's keys; a schedule is serialized)."""
+        if self._lr_variable is not None:
+            learning_rate: Any = float(self._lr_variable.value)
+        elif isinstance(self._lr_function, LearningRateSchedule):
+            learning_rate = _serialize_schedule(self._lr_function)
+        else:
+            learning_rate = self._lr_function
+        return {
+            "name": self.name,
+            "learning_rate": learning_rate,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+        }
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Optimizer:
+        """Rebuild an optimizer (without its state) from `get_config()`."""
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), Mapping):
+            config["learning_rate"] = _deserialize_schedule(config["learning_rate"])
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        defaults = _defaults(type(self))
+        shown = [f"name={self.name!r}"]
+        for key, value in self.get_config().items():
+            if key != "name" and (key not in defaults or defaults[key] != value):
+                shown.append(f"{key}={value!r}")
+        return f"{type(self).__name__}({', '.join(shown)})"
