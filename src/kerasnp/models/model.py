@@ -312,6 +312,8 @@ class Model(Layer):
                 cbs.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     break
+        # with use_ema, the averaged weights replace the trained ones (as Keras)
+        self.optimizer.finalize_variable_values(self._train_variables())
         cbs.on_train_end(logs)
         return history
 
