@@ -73,8 +73,11 @@ def _case_id(case):
 @pytest.mark.parametrize("case", FUNCTION_CASES, ids=_case_id)
 def test_loss_functions_match_keras(keras, case):
     name, y_true, y_pred, kwargs = case
+    import jax
+
     ours = getattr(losses, name)(y_true, y_pred, **kwargs)
-    theirs = np.asarray(getattr(keras.losses, name)(y_true, y_pred, **kwargs))
+    keras_fn = getattr(keras.losses, name)
+    theirs = np.asarray(jax.jit(lambda t, p: keras_fn(t, p, **kwargs))(y_true, y_pred))
     assert ours.dtype == np.float32
     np.testing.assert_allclose(ours, theirs, rtol=2e-5, atol=2e-6)
 
@@ -102,6 +105,8 @@ CLASS_CASES = [
     ("MeanAbsoluteError", {}, REG_TRUE, REG_PRED),
     ("MeanAbsolutePercentageError", {}, REG_TRUE, REG_PRED),
     ("MeanSquaredLogarithmicError", {}, POS_TRUE, POS_PRED),
+    ("MeanSquaredLogarithmicError", {}, REG_TRUE, REG_PRED),
+    ("KLDivergence", {}, SOFT, UNNORMALISED),
     ("Huber", {}, REG_TRUE, REG_PRED),
     ("Huber", {"delta": 0.4}, REG_TRUE, REG_PRED),
     ("LogCosh", {}, REG_TRUE, REG_PRED),
@@ -118,33 +123,39 @@ def _class_id(case):
     return f"{case[0]}-{','.join(f'{k}={v}' for k, v in case[1].items())}-{np.shape(case[2])}"
 
 
-def _keras_value_and_grad(loss, y_true, y_pred, sample_weight):
-    """Keras' reduced loss and its gradient wrt y_pred (jitted: much faster than eager)."""
+def _keras_value_and_grad(loss, y_true):
+    """``f(y_pred, sample_weight) -> (Keras' reduced loss, its gradient wrt y_pred)``,
+    jitted: compiling once is much faster than running JAX eagerly."""
     import jax
 
-    def f(p, sw):
-        return loss(y_true, p, sample_weight=sw)
+    step = jax.jit(jax.value_and_grad(lambda p, sw: loss(y_true, p, sample_weight=sw)))
 
-    value, grad = jax.jit(jax.value_and_grad(f))(y_pred, sample_weight)
-    return float(value), np.asarray(grad)
+    def f(y_pred, sample_weight):
+        value, grad = step(y_pred, sample_weight)
+        return float(value), np.asarray(grad)
+
+    return f
 
 
-def _check_against_keras(ours, theirs, y_true, y_pred, sample_weight):
-    value = ours(y_true, y_pred, sample_weight=sample_weight)
-    assert isinstance(value, float)
-    expected, expected_grad = _keras_value_and_grad(theirs, y_true, y_pred, sample_weight)
-    assert value == pytest.approx(expected, rel=2e-5, abs=2e-6)
-    grad = ours.gradient(y_true, y_pred, sample_weight=sample_weight)
-    assert grad.shape == y_pred.shape and grad.dtype == np.float32
-    np.testing.assert_allclose(grad, expected_grad, rtol=2e-4, atol=2e-6)
+def _check_against_keras(ours, theirs, y_true, y_pred):
+    """Unweighted, then weighted. Keras gets unit weights for the unweighted case (the same
+    value under every reduction), so one compilation serves both."""
+    keras_grad = _keras_value_and_grad(theirs, y_true)
+    for sw in (None, WEIGHTS):
+        value = ours(y_true, y_pred, sample_weight=sw)
+        assert isinstance(value, float)
+        expected, expected_grad = keras_grad(y_pred, np.ones(N, np.float32) if sw is None else sw)
+        assert value == pytest.approx(expected, rel=2e-5, abs=2e-6)
+        grad = ours.gradient(y_true, y_pred, sample_weight=sw)
+        assert grad.shape == y_pred.shape and grad.dtype == np.float32
+        np.testing.assert_allclose(grad, expected_grad, rtol=2e-4, atol=2e-6)
 
 
 @pytest.mark.parametrize("case", CLASS_CASES, ids=_class_id)
 def test_loss_classes_and_gradients_match_keras(keras, case):
     name, kwargs, y_true, y_pred = case
     ours, theirs = getattr(losses, name)(**kwargs), getattr(keras.losses, name)(**kwargs)
-    for sw in (None, WEIGHTS):
-        _check_against_keras(ours, theirs, y_true, y_pred, sw)
+    _check_against_keras(ours, theirs, y_true, y_pred)
 
 
 REDUCTION_CASES = [c for c in CLASS_CASES if c[0] in ("MeanSquaredError", "Huber")][:2] + [
@@ -160,13 +171,15 @@ def test_loss_reductions_match_keras(keras, case, reduction):
     name, kwargs, y_true, y_pred = case
     ours = getattr(losses, name)(reduction=reduction, **kwargs)
     theirs = getattr(keras.losses, name)(reduction=reduction, **kwargs)
-    for sw in (None, WEIGHTS):
-        _check_against_keras(ours, theirs, y_true, y_pred, sw)
+    _check_against_keras(ours, theirs, y_true, y_pred)
 
 
-@pytest.mark.parametrize("case", [c for c in CLASS_CASES if c[0] == "SparseCategoricalCrossentropy"]
-                         + [c for c in CLASS_CASES if c[0] == "CategoricalCrossentropy"][:2],
-                         ids=_class_id)
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CLASS_CASES if c[0] == "SparseCategoricalCrossentropy"]
+    + [c for c in CLASS_CASES if c[0] == "CategoricalCrossentropy"][:2],
+    ids=_class_id,
+)
 def test_unreduced_losses_match_keras(keras, case):
     name, kwargs, y_true, y_pred = case
     ours = getattr(losses, name)(reduction="none", **kwargs)(y_true, y_pred, WEIGHTS)
@@ -197,7 +210,12 @@ MULTI_TRUE = (RNG.uniform(size=(N, C)) > 0.5).astype(np.float32)
 
 # (class name, kwargs, y_true, y_pred)
 METRIC_CASES = [
-    ("Accuracy", {}, LABELS, np.roll(LABELS, 1) * (np.arange(N) % 2) + LABELS * (1 - np.arange(N) % 2)),
+    (
+        "Accuracy",
+        {},
+        LABELS,
+        np.roll(LABELS, 1) * (np.arange(N) % 2) + LABELS * (1 - np.arange(N) % 2),
+    ),
     ("BinaryAccuracy", {}, BINARY, BIN_PROBS),
     ("BinaryAccuracy", {"threshold": 0.7}, BINARY[:, :1], BIN_PROBS[:, :1]),
     ("BinaryAccuracy", {}, BINARY[:, 0], BIN_PROBS[:, :1]),
@@ -231,9 +249,12 @@ METRIC_CASES = [
     ("AUC", {"thresholds": [0.1, 0.35, 0.5, 0.9]}, BINARY, BIN_PROBS),
     ("AUC", {"from_logits": True}, BINARY, BIN_LOGITS),
     ("AUC", {"multi_label": True, "num_labels": C}, MULTI_TRUE, MULTI_PROBS),
-    ("AUC", {"multi_label": True, "num_labels": C, "label_weights": [1, 2, 0, 1],
-             "curve": "PR"}, MULTI_TRUE,
-     MULTI_PROBS),
+    (
+        "AUC",
+        {"multi_label": True, "num_labels": C, "label_weights": [1, 2, 0, 1], "curve": "PR"},
+        MULTI_TRUE,
+        MULTI_PROBS,
+    ),
     ("AUC", {"label_weights": [1, 2, 0, 1]}, MULTI_TRUE, MULTI_PROBS),
     ("BinaryCrossentropy", {}, BINARY, BIN_PROBS),
     ("BinaryCrossentropy", {"from_logits": True, "label_smoothing": 0.1}, BINARY, BIN_LOGITS),
@@ -292,15 +313,18 @@ def test_metrics_match_keras_over_batches(keras, case):
     runner = _KerasMetricRunner(getattr(keras.metrics, name)(**kwargs))
     for sw in (None, WEIGHTS):
         # Two batches, a reset, then one more batch (all of one shape: one compilation).
-        batches = [(y_true[i:j], y_pred[i:j], None if sw is None else sw[i:j])
-                   for i, j in [(0, 4), (4, 8), (2, 6)]]
+        batches = [
+            (y_true[i:j], y_pred[i:j], None if sw is None else sw[i:j])
+            for i, j in [(0, 4), (4, 8), (2, 6)]
+        ]
         batches.insert(2, (None, None, None))
-        keras_batches = batches
-        if name == "SparseCategoricalCrossentropy" and "ignore_class" in kwargs and sw is None:
-            # Keras drops ignored entries only when weights are given (without them it
-            # counts them as 0s); kerasnp always drops them: Keras with unit weights.
-            keras_batches = [(a, b, None if a is None else np.ones(len(a), np.float32))
-                             for a, b, _ in batches]
+        # Keras gets unit weights in the unweighted run (one compilation for both). That
+        # also matters for SparseCategoricalCrossentropy(ignore_class=...): without weights
+        # Keras counts ignored entries as 0s, with weights it drops them, as kerasnp always does.
+        keras_batches = [
+            (a, b, np.ones(len(a), np.float32) if a is not None and w is None else w)
+            for a, b, w in batches
+        ]
         ours = _our_results(getattr(metrics, name)(**kwargs), batches)
         for got, want in zip(ours, runner.run(keras_batches), strict=True):
             np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6)
@@ -336,9 +360,19 @@ def test_metric_names_exist_in_keras(keras):
         assert ALL_OBJECTS_DICT[name].__name__ == cls.__name__, name
 
 
-@pytest.mark.parametrize("y_shape,p_shape", [
-    ((64, 3), (64, 3)), ((64,), (64, 3)), ((64, 1), (64, 3)), ((64,), (64, 1)),
-    ((64, 1), (64, 1)), ((64, 2), (64, 2)), ((64, 5, 1), (64, 5, 3)), ((64,), (64, 2))])
+@pytest.mark.parametrize(
+    "y_shape,p_shape",
+    [
+        ((64, 3), (64, 3)),
+        ((64,), (64, 3)),
+        ((64, 1), (64, 3)),
+        ((64,), (64, 1)),
+        ((64, 1), (64, 1)),
+        ((64, 2), (64, 2)),
+        ((64, 5, 1), (64, 5, 3)),
+        ((64,), (64, 2)),
+    ],
+)
 @pytest.mark.parametrize("name", ["accuracy", "acc", "Accuracy"])
 def test_resolve_accuracy_matches_compile_utils(keras, name, y_shape, p_shape):
     from keras.src.trainers.compile_utils import get_metric
@@ -349,8 +383,9 @@ def test_resolve_accuracy_matches_compile_utils(keras, name, y_shape, p_shape):
     assert ours.name == theirs.name == name
 
 
-@pytest.mark.parametrize("y_shape,p_shape", [((64, 3), (64, 3)), ((64,), (64, 3)),
-                                             ((64, 1), (64, 3)), ((64,), (64, 1))])
+@pytest.mark.parametrize(
+    "y_shape,p_shape", [((64, 3), (64, 3)), ((64,), (64, 3)), ((64, 1), (64, 3)), ((64,), (64, 1))]
+)
 def test_resolve_crossentropy_matches_compile_utils(keras, y_shape, p_shape):
     from keras.src.trainers.compile_utils import get_loss
 

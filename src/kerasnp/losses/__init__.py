@@ -20,59 +20,95 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import _registry
-from .crossentropy import (
-    BinaryCrossentropy,
+from .binary import BinaryCrossentropy, binary_crossentropy
+from .categorical import (
     CategoricalCrossentropy,
     SparseCategoricalCrossentropy,
-    binary_crossentropy,
     categorical_crossentropy,
     sparse_categorical_crossentropy,
 )
-from .hinge_losses import CategoricalHinge, Hinge, SquaredHinge, categorical_hinge, hinge, squared_hinge
+from .hinge_losses import (
+    CategoricalHinge,
+    Hinge,
+    SquaredHinge,
+    categorical_hinge,
+    hinge,
+    squared_hinge,
+)
 from .loss import REDUCTIONS, Loss, LossFunctionWrapper
+from .probabilistic import KLDivergence, Poisson, kl_divergence, poisson
 from .regression import (
     CosineSimilarity,
     Huber,
-    KLDivergence,
     LogCosh,
     MeanAbsoluteError,
     MeanAbsolutePercentageError,
     MeanSquaredError,
     MeanSquaredLogarithmicError,
-    Poisson,
     cosine_similarity,
     huber,
-    kl_divergence,
     log_cosh,
     mean_absolute_error,
     mean_absolute_percentage_error,
     mean_squared_error,
     mean_squared_logarithmic_error,
-    poisson,
 )
 
 _CLASSES = [
-    Loss, LossFunctionWrapper, BinaryCrossentropy, CategoricalCrossentropy,
-    SparseCategoricalCrossentropy, MeanSquaredError, MeanAbsoluteError,
-    MeanAbsolutePercentageError, MeanSquaredLogarithmicError, CosineSimilarity, Huber, LogCosh,
-    Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson,
+    Loss,
+    LossFunctionWrapper,
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+    MeanSquaredError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    CosineSimilarity,
+    Huber,
+    LogCosh,
+    Hinge,
+    SquaredHinge,
+    CategoricalHinge,
+    KLDivergence,
+    Poisson,
 ]
 _FUNCTIONS = [
-    binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy,
-    mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
-    mean_squared_logarithmic_error, cosine_similarity, huber, log_cosh, hinge, squared_hinge,
-    categorical_hinge, kl_divergence, poisson,
+    binary_crossentropy,
+    categorical_crossentropy,
+    sparse_categorical_crossentropy,
+    mean_squared_error,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_logarithmic_error,
+    cosine_similarity,
+    huber,
+    log_cosh,
+    hinge,
+    squared_hinge,
+    categorical_hinge,
+    kl_divergence,
+    poisson,
 ]
 _ALIASES = {
-    "bce": binary_crossentropy, "BCE": binary_crossentropy,
-    "kld": kl_divergence, "KLD": kl_divergence,
-    "mae": mean_absolute_error, "MAE": mean_absolute_error,
-    "mse": mean_squared_error, "MSE": mean_squared_error,
-    "mape": mean_absolute_percentage_error, "MAPE": mean_absolute_percentage_error,
-    "msle": mean_squared_logarithmic_error, "MSLE": mean_squared_logarithmic_error,
+    "bce": binary_crossentropy,
+    "BCE": binary_crossentropy,
+    "kld": kl_divergence,
+    "KLD": kl_divergence,
+    "mae": mean_absolute_error,
+    "MAE": mean_absolute_error,
+    "mse": mean_squared_error,
+    "MSE": mean_squared_error,
+    "mape": mean_absolute_percentage_error,
+    "MAPE": mean_absolute_percentage_error,
+    "msle": mean_squared_logarithmic_error,
+    "MSLE": mean_squared_logarithmic_error,
 }
 ALL_OBJECTS: dict[str, Any] = {
-    **{c.__name__: c for c in _CLASSES}, **{f.__name__: f for f in _FUNCTIONS}, **_ALIASES}
+    **{c.__name__: c for c in _CLASSES},
+    **{f.__name__: f for f in _FUNCTIONS},
+    **_ALIASES,
+}
 
 
 def get(identifier: Any) -> Any:
@@ -115,8 +151,9 @@ def deserialize(config: Any) -> Any:
     return get(config)
 
 
-def resolve_crossentropy(name: str, y_true_shape: Sequence[int],
-                         y_pred_shape: Sequence[int]) -> Loss:
+def resolve_crossentropy(
+    name: str, y_true_shape: Sequence[int], y_pred_shape: Sequence[int]
+) -> Loss:
     """The cross-entropy that `compile(loss="crossentropy")` (or ``"ce"``) means.
 
     Keras picks by shape only: one output unit means binary; labels of
@@ -132,19 +169,48 @@ def resolve_crossentropy(name: str, y_true_shape: Sequence[int],
     if y_pred_shape[-1:] == (1,):
         return BinaryCrossentropy(name=name)
     if len(y_true_shape) < len(y_pred_shape) or (
-            y_true_shape[-1:] == (1,) and y_pred_shape[-1] > 1):
+        y_true_shape[-1:] == (1,) and y_pred_shape[-1] > 1
+    ):
         return SparseCategoricalCrossentropy(name=name)
     return CategoricalCrossentropy(name=name)
 
 
 __all__ = [
-    "REDUCTIONS", "Loss", "LossFunctionWrapper", "BinaryCrossentropy",
-    "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "MeanSquaredError",
-    "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
-    "CosineSimilarity", "Huber", "LogCosh", "Hinge", "SquaredHinge", "CategoricalHinge",
-    "KLDivergence", "Poisson", "binary_crossentropy", "categorical_crossentropy",
-    "sparse_categorical_crossentropy", "mean_squared_error", "mean_absolute_error",
-    "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "cosine_similarity",
-    "huber", "log_cosh", "hinge", "squared_hinge", "categorical_hinge", "kl_divergence",
-    "poisson", "get", "serialize", "deserialize", "resolve_crossentropy",
+    "REDUCTIONS",
+    "Loss",
+    "LossFunctionWrapper",
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "CosineSimilarity",
+    "Huber",
+    "LogCosh",
+    "Hinge",
+    "SquaredHinge",
+    "CategoricalHinge",
+    "KLDivergence",
+    "Poisson",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+    "mean_squared_error",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error",
+    "cosine_similarity",
+    "huber",
+    "log_cosh",
+    "hinge",
+    "squared_hinge",
+    "categorical_hinge",
+    "kl_divergence",
+    "poisson",
+    "get",
+    "serialize",
+    "deserialize",
+    "resolve_crossentropy",
 ]

@@ -100,8 +100,9 @@ class Hinge(LossFunctionWrapper):
     1.0
     """
 
-    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str = "hinge",
-                 dtype: Any = None):
+    def __init__(
+        self, reduction: str | None = "sum_over_batch_size", name: str = "hinge", dtype: Any = None
+    ):
         super().__init__(hinge, reduction=reduction, name=name, dtype=dtype)
 
     def get_config(self) -> dict[str, Any]:
@@ -121,8 +122,12 @@ class SquaredHinge(LossFunctionWrapper):
     1.25
     """
 
-    def __init__(self, reduction: str | None = "sum_over_batch_size",
-                 name: str = "squared_hinge", dtype: Any = None):
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "squared_hinge",
+        dtype: Any = None,
+    ):
         super().__init__(squared_hinge, reduction=reduction, name=name, dtype=dtype)
 
     def get_config(self) -> dict[str, Any]:
@@ -142,8 +147,12 @@ class CategoricalHinge(LossFunctionWrapper):
     0.8
     """
 
-    def __init__(self, reduction: str | None = "sum_over_batch_size",
-                 name: str = "categorical_hinge", dtype: Any = None):
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "categorical_hinge",
+        dtype: Any = None,
+    ):
         super().__init__(categorical_hinge, reduction=reduction, name=name, dtype=dtype)
 
     def get_config(self) -> dict[str, Any]:

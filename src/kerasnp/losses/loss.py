@@ -56,7 +56,8 @@ def check_dtype(owner: str, dtype: Any) -> str:
     if resolved is None or resolved.kind != "f":
         raise KerasnpError(
             f"Invalid value for argument `dtype` of {owner}: expected a float dtype such as "
-            f"'float32' or 'float64'. Received: dtype={dtype!r}")
+            f"'float32' or 'float64'. Received: dtype={dtype!r}"
+        )
     return resolved.name
 
 
@@ -71,8 +72,9 @@ def float_array(x: Any, dtype: Any = None) -> np.ndarray:
     return np.asarray(x, dtype=config.floatx())
 
 
-def squeeze_or_expand_to_same_rank(x1: np.ndarray, x2: np.ndarray,
-                                   expand_rank_1: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def squeeze_or_expand_to_same_rank(
+    x1: np.ndarray, x2: np.ndarray, expand_rank_1: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Make the ranks equal when they differ by a trailing axis of size 1.
 
     Labels of shape ``(n,)`` against predictions ``(n, 1)`` become ``(n, 1)``;
@@ -97,11 +99,12 @@ def reduced_shape(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
     if not shape:
         return ()
     axis = axis % len(shape)
-    return shape[:axis] + shape[axis + 1:]
+    return shape[:axis] + shape[axis + 1 :]
 
 
-def align_sample_weight(sample_weight: Any, shape: tuple[int, ...], dtype: Any,
-                        owner: str = "the loss") -> np.ndarray:
+def align_sample_weight(
+    sample_weight: Any, shape: tuple[int, ...], dtype: Any, owner: str = "the loss"
+) -> np.ndarray:
     """`sample_weight` reshaped so that it broadcasts against values of `shape`.
 
     A trailing axis of size 1 is dropped, and a weight with fewer axes than
@@ -120,7 +123,8 @@ def align_sample_weight(sample_weight: Any, shape: tuple[int, ...], dtype: Any,
             f"`sample_weight` of shape {np.shape(sample_weight)} does not match the "
             f"{len(shape) and shape[0]} samples seen by {owner} (per-sample values of shape "
             f"{shape}). Pass one weight per sample, e.g. an array of shape "
-            f"({shape[0] if shape else 1},).") from None
+            f"({shape[0] if shape else 1},)."
+        ) from None
     return w
 
 
@@ -130,7 +134,8 @@ def _sum_to_shape(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         return a
     lead = a.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1)
+        lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1
+    )
     return np.sum(a, axis=axes, keepdims=False).reshape(shape) if axes else a.reshape(shape)
 
 
@@ -172,12 +177,18 @@ class Loss:
     array([[1., 0.]], dtype=float32)
     """
 
-    def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size",
-                 dtype: Any = None):
+    def __init__(
+        self,
+        name: str | None = None,
+        reduction: str | None = "sum_over_batch_size",
+        dtype: Any = None,
+    ):
         owner = type(self).__name__
         if name is not None and not isinstance(name, str):
-            raise KerasnpError(f"Invalid value for argument `name` of {owner}: expected a string "
-                               f"or None. Received: name={name!r}")
+            raise KerasnpError(
+                f"Invalid value for argument `name` of {owner}: expected a string "
+                f"or None. Received: name={name!r}"
+            )
         self.name = name or unique_name(to_snake_case(owner))
         self.reduction = check_choice(owner, "reduction", reduction, REDUCTIONS)
         self._dtype_arg = dtype
@@ -193,7 +204,8 @@ class Loss:
         raise KerasnpError(
             f"{type(self).__name__} has no gradient: kerasnp computes gradients analytically, so "
             "a custom loss must implement `backward(y_true, y_pred, grad)` returning "
-            "d(sum(grad * call(y_true, y_pred)))/dy_pred.")
+            "d(sum(grad * call(y_true, y_pred)))/dy_pred."
+        )
 
     # ------------------------------------------------------------ the plumbing
     def _prepare(self, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -206,8 +218,9 @@ class Loss:
     def _loss_shape(self, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[int, ...]:
         return np.shape(self.call(y_true, y_pred))
 
-    def _weights(self, shape: tuple[int, ...], sample_weight: Any,
-                 mask: np.ndarray | None) -> np.ndarray | None:
+    def _weights(
+        self, shape: tuple[int, ...], sample_weight: Any, mask: np.ndarray | None
+    ) -> np.ndarray | None:
         """Sample weights and mask merged into one array broadcastable to `shape`."""
         weights = None
         if mask is not None:
@@ -310,11 +323,19 @@ class LossFunctionWrapper(Loss):
     0.5
     """
 
-    def __init__(self, fn: Callable[..., Any], reduction: str | None = "sum_over_batch_size",
-                 name: str | None = None, dtype: Any = None, **kwargs: Any):
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        reduction: str | None = "sum_over_batch_size",
+        name: str | None = None,
+        dtype: Any = None,
+        **kwargs: Any,
+    ):
         if not callable(fn):
-            raise KerasnpError(f"Invalid value for argument `fn` of {type(self).__name__}: "
-                               f"expected a function. Received: fn={fn!r}")
+            raise KerasnpError(
+                f"Invalid value for argument `fn` of {type(self).__name__}: "
+                f"expected a function. Received: fn={fn!r}"
+            )
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.fn = fn
         self._fn_kwargs = kwargs
@@ -342,7 +363,8 @@ class LossFunctionWrapper(Loss):
             raise KerasnpError(
                 f"The loss function `{name}` has no gradient: kerasnp computes gradients "
                 "analytically. Use a built-in loss, or subclass kerasnp.losses.Loss and "
-                "implement `call` and `backward(y_true, y_pred, grad)`.")
+                "implement `call` and `backward(y_true, y_pred, grad)`."
+            )
         return backward(y_true, y_pred, grad, **self._fn_kwargs)
 
     # ------------------------------------------------ fused output gradients

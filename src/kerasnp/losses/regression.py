@@ -1,8 +1,7 @@
-"""Regression and distribution losses: MSE, MAE, MAPE, MSLE, Huber, log-cosh,
-cosine similarity, Poisson and KL divergence.
+"""Regression losses: MSE, MAE, MAPE, MSLE, Huber, log-cosh and cosine similarity.
 
-Each function reduces the last axis (a mean, except `kl_divergence`, which
-sums, and `cosine_similarity`, which works along `axis`), and carries
+Each function reduces the last axis (a mean, except `cosine_similarity`,
+which sums along `axis`), and carries
 ``fn.backward(y_true, y_pred, grad, **kwargs)``: the gradient of
 ``sum(grad * fn(y_true, y_pred))`` with respect to `y_pred`. Where a value is
 clipped or floored (``max(|y_true|, eps)`` ...), the gradient is that of the
@@ -29,17 +28,20 @@ def paired(fn: str, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
         raise KerasnpError(
             f"{fn} expects targets with the same shape as the predictions. Received: "
             f"y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape}. Reshape the targets "
-            f"to {y_pred.shape}, or use an output layer with {y_true.shape[-1:] or (1,)} units.")
+            f"to {y_pred.shape}, or use an output layer with "
+            f"{y_true.shape[-1] if y_true.ndim > 1 else 1} units."
+        )
     return t, p
 
 
-def _last(g: Any, p: np.ndarray) -> np.ndarray:
+def spread_last(g: Any, p: np.ndarray) -> np.ndarray:
     """The upstream gradient spread over the last axis, which the mean divides by."""
     g = np.asarray(g, dtype=p.dtype)
     return g[..., None] / p.shape[-1] if p.ndim else g
 
 
-def _eps(dtype: np.dtype) -> np.ndarray:
+def epsilon_like(dtype: np.dtype) -> np.ndarray:
+    """`config.epsilon()` as a scalar of `dtype`."""
     return np.asarray(config.epsilon(), dtype=dtype)
 
 
@@ -56,7 +58,7 @@ def mean_squared_error(y_true: Any, y_pred: Any) -> np.ndarray:
 
 def _mse_backward(y_true: Any, y_pred: Any, grad: Any) -> np.ndarray:
     t, p = paired("mean_squared_error", y_true, y_pred)
-    return (_last(grad, p) * 2 * (p - t)).reshape(np.shape(y_pred))
+    return (spread_last(grad, p) * 2 * (p - t)).reshape(np.shape(y_pred))
 
 
 def mean_absolute_error(y_true: Any, y_pred: Any) -> np.ndarray:
@@ -72,7 +74,7 @@ def mean_absolute_error(y_true: Any, y_pred: Any) -> np.ndarray:
 
 def _mae_backward(y_true: Any, y_pred: Any, grad: Any) -> np.ndarray:
     t, p = paired("mean_absolute_error", y_true, y_pred)
-    return (_last(grad, p) * np.sign(p - t)).reshape(np.shape(y_pred))
+    return (spread_last(grad, p) * np.sign(p - t)).reshape(np.shape(y_pred))
 
 
 def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> np.ndarray:
@@ -83,13 +85,13 @@ def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> np.ndarray:
     array([37.5], dtype=float32)
     """
     t, p = paired("mean_absolute_percentage_error", y_true, y_pred)
-    return 100.0 * np.mean(np.abs((t - p) / np.maximum(np.abs(t), _eps(p.dtype))), axis=-1)
+    return 100.0 * np.mean(np.abs((t - p) / np.maximum(np.abs(t), epsilon_like(p.dtype))), axis=-1)
 
 
 def _mape_backward(y_true: Any, y_pred: Any, grad: Any) -> np.ndarray:
     t, p = paired("mean_absolute_percentage_error", y_true, y_pred)
-    d = 100.0 * np.sign(p - t) / np.maximum(np.abs(t), _eps(p.dtype))
-    return (_last(grad, p) * d).reshape(np.shape(y_pred))
+    d = 100.0 * np.sign(p - t) / np.maximum(np.abs(t), epsilon_like(p.dtype))
+    return (spread_last(grad, p) * d).reshape(np.shape(y_pred))
 
 
 def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> np.ndarray:
@@ -100,18 +102,17 @@ def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> np.ndarray:
     array([0.2402], dtype=float32)
     """
     t, p = paired("mean_squared_logarithmic_error", y_true, y_pred)
-    eps = _eps(p.dtype)
-    return np.mean(np.square(np.log1p(np.maximum(p, eps)) - np.log1p(np.maximum(t, eps))),
-                   axis=-1)
+    eps = epsilon_like(p.dtype)
+    return np.mean(np.square(np.log1p(np.maximum(p, eps)) - np.log1p(np.maximum(t, eps))), axis=-1)
 
 
 def _msle_backward(y_true: Any, y_pred: Any, grad: Any) -> np.ndarray:
     t, p = paired("mean_squared_logarithmic_error", y_true, y_pred)
-    eps = _eps(p.dtype)
+    eps = epsilon_like(p.dtype)
     floored = np.maximum(p, eps)
     diff = np.log1p(floored) - np.log1p(np.maximum(t, eps))
     d = np.where(p >= eps, 2 * diff / (floored + 1), 0)
-    return (_last(grad, p) * d).reshape(np.shape(y_pred))
+    return (spread_last(grad, p) * d).reshape(np.shape(y_pred))
 
 
 def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> np.ndarray:
@@ -133,7 +134,7 @@ def _huber_backward(y_true: Any, y_pred: Any, grad: Any, delta: float = 1.0) -> 
     t, p = paired("huber", y_true, y_pred)
     e = p - t
     d = np.where(np.abs(e) <= delta, e, delta * np.sign(e))
-    return (_last(grad, p) * d).reshape(np.shape(y_pred))
+    return (spread_last(grad, p) * d).reshape(np.shape(y_pred))
 
 
 def log_cosh(y_true: Any, y_pred: Any) -> np.ndarray:
@@ -150,51 +151,13 @@ def log_cosh(y_true: Any, y_pred: Any) -> np.ndarray:
 
 def _log_cosh_backward(y_true: Any, y_pred: Any, grad: Any) -> np.ndarray:
     t, p = paired("log_cosh", y_true, y_pred)
-    return (_last(grad, p) * np.tanh(p - t)).reshape(np.shape(y_pred))
-
-
-def poisson(y_true: Any, y_pred: Any) -> np.ndarray:
-    """``mean(y_pred - y_true * log(y_pred + eps), axis=-1)``.
-
-    Example:
-    >>> poisson([[1.0, 0.0]], [[1.0, 2.0]])
-    array([1.5], dtype=float32)
-    """
-    t, p = paired("poisson", y_true, y_pred)
-    return np.mean(p - t * np.log(p + _eps(p.dtype)), axis=-1)
-
-
-def _poisson_backward(y_true: Any, y_pred: Any, grad: Any) -> np.ndarray:
-    t, p = paired("poisson", y_true, y_pred)
-    return (_last(grad, p) * (1 - t / (p + _eps(p.dtype)))).reshape(np.shape(y_pred))
-
-
-def kl_divergence(y_true: Any, y_pred: Any) -> np.ndarray:
-    """``sum(t * log(t / p), axis=-1)`` with both clipped to ``[eps, 1]``.
-
-    Example:
-    >>> kl_divergence([[0.5, 0.5]], [[0.25, 0.75]]).round(4)
-    array([0.1438], dtype=float32)
-    """
-    t, p = paired("kl_divergence", y_true, y_pred)
-    eps = _eps(p.dtype)
-    t = np.clip(t, eps, 1)
-    return np.sum(t * np.log(t / np.clip(p, eps, 1)), axis=-1)
-
-
-def _kld_backward(y_true: Any, y_pred: Any, grad: Any) -> np.ndarray:
-    t, p = paired("kl_divergence", y_true, y_pred)
-    eps = _eps(p.dtype)
-    t = np.clip(t, eps, 1)
-    d = np.where((p >= eps) & (p <= 1), -t / np.clip(p, eps, 1), 0)
-    g = np.asarray(grad, dtype=p.dtype)
-    return ((g[..., None] if p.ndim else g) * d).reshape(np.shape(y_pred))
+    return (spread_last(grad, p) * np.tanh(p - t)).reshape(np.shape(y_pred))
 
 
 def _unit(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     """`x / max(||x||, eps)` along `axis`, and that divisor."""
     norm = np.sqrt(np.sum(np.square(x), axis=axis, keepdims=True))
-    norm = np.maximum(norm, _eps(x.dtype))
+    norm = np.maximum(norm, epsilon_like(x.dtype))
     return x / norm, norm
 
 
@@ -216,7 +179,9 @@ def _cosine_backward(y_true: Any, y_pred: Any, grad: Any, axis: int = -1) -> np.
     ut = _unit(t, axis)[0]
     up, norm = _unit(p, axis)
     # Above the floor: -(ut - (ut . up) up) / ||p||; at the floor the norm is a constant.
-    d = np.where(norm > _eps(p.dtype), ut - np.sum(ut * up, axis=axis, keepdims=True) * up, ut)
+    d = np.where(
+        norm > epsilon_like(p.dtype), ut - np.sum(ut * up, axis=axis, keepdims=True) * up, ut
+    )
     g = np.expand_dims(np.asarray(grad, dtype=p.dtype), axis % max(p.ndim, 1))
     return (-g * d / norm).reshape(np.shape(y_pred))
 
@@ -227,8 +192,6 @@ mean_absolute_percentage_error.backward = _mape_backward
 mean_squared_logarithmic_error.backward = _msle_backward
 huber.backward = _huber_backward
 log_cosh.backward = _log_cosh_backward
-poisson.backward = _poisson_backward
-kl_divergence.backward = _kld_backward
 cosine_similarity.backward = _cosine_backward
 
 
@@ -245,8 +208,12 @@ class MeanSquaredError(LossFunctionWrapper):
     0.5
     """
 
-    def __init__(self, reduction: str | None = "sum_over_batch_size",
-                 name: str = "mean_squared_error", dtype: Any = None):
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "mean_squared_error",
+        dtype: Any = None,
+    ):
         super().__init__(mean_squared_error, reduction=reduction, name=name, dtype=dtype)
 
     def get_config(self) -> dict[str, Any]:
@@ -266,8 +233,12 @@ class MeanAbsoluteError(LossFunctionWrapper):
     1.5
     """
 
-    def __init__(self, reduction: str | None = "sum_over_batch_size",
-                 name: str = "mean_absolute_error", dtype: Any = None):
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "mean_absolute_error",
+        dtype: Any = None,
+    ):
         super().__init__(mean_absolute_error, reduction=reduction, name=name, dtype=dtype)
 
     def get_config(self) -> dict[str, Any]:
@@ -287,9 +258,15 @@ class MeanAbsolutePercentageError(LossFunctionWrapper):
     37.5
     """
 
-    def __init__(self, reduction: str | None = "sum_over_batch_size",
-                 name: str = "mean_absolute_percentage_error", dtype: Any = None):
-        super().__init__(mean_absolute_percentage_error, reduction=reduction, name=name, dtype=dtype)
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "mean_absolute_percentage_error",
+        dtype: Any = None,
+    ):
+        super().__init__(
+            mean_absolute_percentage_error, reduction=reduction, name=name, dtype=dtype
+        )
 
     def get_config(self) -> dict[str, Any]:
         return Loss.get_config(self)
@@ -308,9 +285,15 @@ class MeanSquaredLogarithmicError(LossFunctionWrapper):
     0.2402
     """
 
-    def __init__(self, reduction: str | None = "sum_over_batch_size",
-                 name: str = "mean_squared_logarithmic_error", dtype: Any = None):
-        super().__init__(mean_squared_logarithmic_error, reduction=reduction, name=name, dtype=dtype)
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "mean_squared_logarithmic_error",
+        dtype: Any = None,
+    ):
+        super().__init__(
+            mean_squared_logarithmic_error, reduction=reduction, name=name, dtype=dtype
+        )
 
     def get_config(self) -> dict[str, Any]:
         return Loss.get_config(self)
@@ -329,51 +312,13 @@ class LogCosh(LossFunctionWrapper):
     0.4338
     """
 
-    def __init__(self, reduction: str | None = "sum_over_batch_size",
-                 name: str = "log_cosh", dtype: Any = None):
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "log_cosh",
+        dtype: Any = None,
+    ):
         super().__init__(log_cosh, reduction=reduction, name=name, dtype=dtype)
-
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
-
-
-class Poisson(LossFunctionWrapper):
-    """Poisson loss for count data (see `poisson`).
-
-    Args:
-        reduction: see `Loss`. Defaults to `"sum_over_batch_size"`.
-        name: defaults to `"poisson"`.
-        dtype: defaults to `config.floatx()`.
-
-    Example:
-    >>> Poisson()([[1.0, 0.0]], [[1.0, 2.0]])
-    1.5
-    """
-
-    def __init__(self, reduction: str | None = "sum_over_batch_size",
-                 name: str = "poisson", dtype: Any = None):
-        super().__init__(poisson, reduction=reduction, name=name, dtype=dtype)
-
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
-
-
-class KLDivergence(LossFunctionWrapper):
-    """Kullback-Leibler divergence between distributions (see `kl_divergence`).
-
-    Args:
-        reduction: see `Loss`. Defaults to `"sum_over_batch_size"`.
-        name: defaults to `"kl_divergence"`.
-        dtype: defaults to `config.floatx()`.
-
-    Example:
-    >>> round(KLDivergence()([[0.5, 0.5]], [[0.25, 0.75]]), 4)
-    0.1438
-    """
-
-    def __init__(self, reduction: str | None = "sum_over_batch_size",
-                 name: str = "kl_divergence", dtype: Any = None):
-        super().__init__(kl_divergence, reduction=reduction, name=name, dtype=dtype)
 
     def get_config(self) -> dict[str, Any]:
         return Loss.get_config(self)
@@ -393,8 +338,13 @@ class Huber(LossFunctionWrapper):
     1.3125
     """
 
-    def __init__(self, delta: float = 1.0, reduction: str | None = "sum_over_batch_size",
-                 name: str = "huber_loss", dtype: Any = None):
+    def __init__(
+        self,
+        delta: float = 1.0,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "huber_loss",
+        dtype: Any = None,
+    ):
         self.delta = check_float("Huber", "delta", delta, low=0, low_open=True)
         super().__init__(huber, reduction=reduction, name=name, dtype=dtype, delta=self.delta)
 
@@ -416,11 +366,17 @@ class CosineSimilarity(LossFunctionWrapper):
     -0.5
     """
 
-    def __init__(self, axis: int = -1, reduction: str | None = "sum_over_batch_size",
-                 name: str = "cosine_similarity", dtype: Any = None):
+    def __init__(
+        self,
+        axis: int = -1,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "cosine_similarity",
+        dtype: Any = None,
+    ):
         self.axis = check_int("CosineSimilarity", "axis", axis)
-        super().__init__(cosine_similarity, reduction=reduction, name=name, dtype=dtype,
-                         axis=self.axis)
+        super().__init__(
+            cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=self.axis
+        )
 
     def get_config(self) -> dict[str, Any]:
         return {**Loss.get_config(self), "axis": self.axis}

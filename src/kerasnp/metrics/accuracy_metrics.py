@@ -21,17 +21,21 @@ from .reduction import MeanMetricWrapper
 def _same_shape(fn: str, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
     t, p = squeeze_or_expand_to_same_rank(np.asarray(y_true), np.asarray(y_pred))
     if t.shape != p.shape:
-        raise KerasnpError(f"{fn} expects labels with the same shape as the predictions. "
-                           f"Received: y_true.shape={np.shape(y_true)}, "
-                           f"y_pred.shape={np.shape(y_pred)}.")
+        raise KerasnpError(
+            f"{fn} expects labels with the same shape as the predictions. "
+            f"Received: y_true.shape={np.shape(y_true)}, "
+            f"y_pred.shape={np.shape(y_pred)}."
+        )
     return t, p
 
 
 def _one_hot_pair(fn: str, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
     t, p = np.asarray(y_true), np.asarray(y_pred)
     if t.shape != p.shape:
-        msg = (f"{fn} expects one-hot labels with the same shape as the predictions. "
-               f"Received: y_true.shape={t.shape}, y_pred.shape={p.shape}.")
+        msg = (
+            f"{fn} expects one-hot labels with the same shape as the predictions. "
+            f"Received: y_true.shape={t.shape}, y_pred.shape={p.shape}."
+        )
         if p.ndim and t.shape in (p.shape[:-1], p.shape[:-1] + (1,)):
             msg += f" For integer labels use sparse_{fn}."
         raise KerasnpError(msg)
@@ -43,11 +47,15 @@ def _sparse_pair(fn: str, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndar
     if p.ndim and t.ndim == p.ndim and t.shape[-1] == 1:
         t = t[..., 0]
     if t.shape != p.shape[:-1]:
-        msg = (f"{fn} expects integer labels of shape {p.shape[:-1]} for predictions of shape "
-               f"{p.shape}. Received: y_true.shape={np.shape(y_true)}.")
+        msg = (
+            f"{fn} expects integer labels of shape {p.shape[:-1]} for predictions of shape "
+            f"{p.shape}. Received: y_true.shape={np.shape(y_true)}."
+        )
         if t.shape == p.shape:
-            msg += (f" These look like one-hot labels: use {fn.replace('sparse_', '')}, or "
-                    "np.argmax(y, axis=-1).")
+            msg += (
+                f" These look like one-hot labels: use {fn.replace('sparse_', '')}, or "
+                "np.argmax(y, axis=-1)."
+            )
         raise KerasnpError(msg)
     return t, p
 
@@ -115,8 +123,9 @@ def top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> np.ndarr
     return _in_top_k(np.argmax(t, axis=-1), p, k).astype(config.floatx())
 
 
-def sparse_top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5,
-                                      from_sorted_ids: bool = False) -> np.ndarray:
+def sparse_top_k_categorical_accuracy(
+    y_true: Any, y_pred: Any, k: int = 5, from_sorted_ids: bool = False
+) -> np.ndarray:
     """1 where the integer target is among the `k` highest predictions.
 
     With `from_sorted_ids`, `y_pred` holds class ids sorted by decreasing score
@@ -135,8 +144,10 @@ def sparse_top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5,
     t, p = _sparse_pair("sparse_top_k_categorical_accuracy", y_true, y_pred)
     labels = t.astype(np.intp, copy=False)
     if labels.size and (labels.min() < 0 or labels.max() >= p.shape[-1]):
-        raise KerasnpError(f"sparse_top_k_categorical_accuracy got a label outside [0, "
-                           f"{p.shape[-1]}) for predictions of shape {p.shape}.")
+        raise KerasnpError(
+            f"sparse_top_k_categorical_accuracy got a label outside [0, "
+            f"{p.shape[-1]}) for predictions of shape {p.shape}."
+        )
     return _in_top_k(labels, p, k).reshape(np.shape(y_true)).astype(config.floatx())
 
 
@@ -178,8 +189,7 @@ class BinaryAccuracy(_AccuracyMetric):
     0.75
     """
 
-    def __init__(self, name: str = "binary_accuracy", dtype: Any = None,
-                 threshold: float = 0.5):
+    def __init__(self, name: str = "binary_accuracy", dtype: Any = None, threshold: float = 0.5):
         self.threshold = check_float("BinaryAccuracy", "threshold", threshold, low=0, high=1)
         super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=self.threshold)
 
@@ -233,8 +243,7 @@ class TopKCategoricalAccuracy(_AccuracyMetric):
     0.5
     """
 
-    def __init__(self, k: int = 5, name: str = "top_k_categorical_accuracy",
-                 dtype: Any = None):
+    def __init__(self, k: int = 5, name: str = "top_k_categorical_accuracy", dtype: Any = None):
         self.k = check_int("TopKCategoricalAccuracy", "k", k, minimum=1)
         super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=self.k)
 
@@ -257,13 +266,23 @@ class SparseTopKCategoricalAccuracy(_AccuracyMetric):
     0.5
     """
 
-    def __init__(self, k: int = 5, name: str = "sparse_top_k_categorical_accuracy",
-                 dtype: Any = None, from_sorted_ids: bool = False):
+    def __init__(
+        self,
+        k: int = 5,
+        name: str = "sparse_top_k_categorical_accuracy",
+        dtype: Any = None,
+        from_sorted_ids: bool = False,
+    ):
         owner = "SparseTopKCategoricalAccuracy"
         self.k = check_int(owner, "k", k, minimum=1)
         self.from_sorted_ids = check_bool(owner, "from_sorted_ids", from_sorted_ids)
-        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=self.k,
-                         from_sorted_ids=self.from_sorted_ids)
+        super().__init__(
+            sparse_top_k_categorical_accuracy,
+            name=name,
+            dtype=dtype,
+            k=self.k,
+            from_sorted_ids=self.from_sorted_ids,
+        )
 
     def get_config(self) -> dict[str, Any]:
         config_ = {**super().get_config(), "k": self.k}
@@ -272,8 +291,9 @@ class SparseTopKCategoricalAccuracy(_AccuracyMetric):
         return config_
 
 
-def resolve_accuracy(name: str, y_true_shape: Sequence[int],
-                     y_pred_shape: Sequence[int]) -> MeanMetricWrapper:
+def resolve_accuracy(
+    name: str, y_true_shape: Sequence[int], y_pred_shape: Sequence[int]
+) -> MeanMetricWrapper:
     """The accuracy that `compile(metrics=["accuracy"])` means, named `name`.
 
     Keras decides from shapes only (never from the loss): one output unit
@@ -291,6 +311,7 @@ def resolve_accuracy(name: str, y_true_shape: Sequence[int],
     if y_pred_shape[-1:] == (1,):
         return BinaryAccuracy(name=str(name))
     if len(y_true_shape) < len(y_pred_shape) or (
-            y_true_shape[-1:] == (1,) and y_pred_shape[-1] > 1):
+        y_true_shape[-1:] == (1,) and y_pred_shape[-1] > 1
+    ):
         return SparseCategoricalAccuracy(name=str(name))
     return CategoricalAccuracy(name=str(name))

@@ -27,13 +27,17 @@ NEG_INF = -1e10
 def _thresholds(owner: str, thresholds: Any, default: float) -> list[float]:
     if thresholds is None:
         return [default]
-    values = list(thresholds) if isinstance(thresholds, (list, tuple, np.ndarray)) else [
-        thresholds]
-    bad = [t for t in values if isinstance(t, bool) or not isinstance(t, numbers.Real)
-           or not 0 <= t <= 1]
+    values = list(thresholds) if isinstance(thresholds, (list, tuple, np.ndarray)) else [thresholds]
+    bad = [
+        t
+        for t in values
+        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not 0 <= t <= 1
+    ]
     if bad or not values:
-        raise KerasnpError(f"Invalid value for argument `thresholds` of {owner}: expected a "
-                           f"float in [0, 1] or a list of them. Received: thresholds={thresholds!r}")
+        raise KerasnpError(
+            f"Invalid value for argument `thresholds` of {owner}: expected a "
+            f"float in [0, 1] or a list of them. Received: thresholds={thresholds!r}"
+        )
     return [float(t) for t in values]
 
 
@@ -53,19 +57,28 @@ def _filter_top_k(p: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def confusion_counts(y_true: Any, y_pred: Any, thresholds: list[float], *, dtype: str,
-                     top_k: int | None = None, class_id: int | None = None,
-                     sample_weight: Any = None, multi_label: bool = False,
-                     label_weights: np.ndarray | None = None
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def confusion_counts(
+    y_true: Any,
+    y_pred: Any,
+    thresholds: list[float],
+    *,
+    dtype: str,
+    top_k: int | None = None,
+    class_id: int | None = None,
+    sample_weight: Any = None,
+    multi_label: bool = False,
+    label_weights: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Weighted (tp, fp, tn, fn) per threshold: arrays of shape (T,), or (T, labels)."""
     t = np.asarray(y_true, dtype=dtype)
     p = np.asarray(y_pred, dtype=dtype)
     p, t = squeeze_or_expand_to_same_rank(p, t)
     if t.shape != p.shape:
-        raise KerasnpError("Precision, Recall and AUC expect labels with the same shape as the "
-                           f"predictions. Received: y_true.shape={np.shape(y_true)}, "
-                           f"y_pred.shape={np.shape(y_pred)}.")
+        raise KerasnpError(
+            "Precision, Recall and AUC expect labels with the same shape as the "
+            f"predictions. Received: y_true.shape={np.shape(y_true)}, "
+            f"y_pred.shape={np.shape(y_pred)}."
+        )
     weights = None
     if sample_weight is not None:
         w = np.asarray(sample_weight, dtype=dtype)[..., None]
@@ -73,18 +86,22 @@ def confusion_counts(y_true: Any, y_pred: Any, thresholds: list[float], *, dtype
         try:
             weights = np.broadcast_to(w, p.shape)
         except ValueError:
-            raise KerasnpError(f"`sample_weight` of shape {np.shape(sample_weight)} does not "
-                               f"match predictions of shape {p.shape}.") from None
+            raise KerasnpError(
+                f"`sample_weight` of shape {np.shape(sample_weight)} does not "
+                f"match predictions of shape {p.shape}."
+            ) from None
     if top_k is not None:
         p = _filter_top_k(p, top_k)
     if class_id is not None:
         if p.ndim < 2 or not 0 <= class_id < p.shape[-1]:
-            raise KerasnpError(f"class_id={class_id} needs predictions of shape (num_samples, "
-                               f"num_classes) with num_classes > {class_id}. Received "
-                               f"y_pred.shape={p.shape}.")
-        t, p = t[..., class_id:class_id + 1], p[..., class_id:class_id + 1]
+            raise KerasnpError(
+                f"class_id={class_id} needs predictions of shape (num_samples, "
+                f"num_classes) with num_classes > {class_id}. Received "
+                f"y_pred.shape={p.shape}."
+            )
+        t, p = t[..., class_id : class_id + 1], p[..., class_id : class_id + 1]
         if weights is not None:
-            weights = weights[..., class_id:class_id + 1]
+            weights = weights[..., class_id : class_id + 1]
     if label_weights is not None and not multi_label:
         lw = np.broadcast_to(label_weights, p.shape)
         weights = lw if weights is None else weights * lw
@@ -144,8 +161,14 @@ class _ThresholdMetric(Metric):
 
     _direction = "up"
 
-    def __init__(self, thresholds: Any = None, top_k: int | None = None,
-                 class_id: int | None = None, name: str | None = None, dtype: Any = None):
+    def __init__(
+        self,
+        thresholds: Any = None,
+        top_k: int | None = None,
+        class_id: int | None = None,
+        name: str | None = None,
+        dtype: Any = None,
+    ):
         super().__init__(dtype=dtype, name=name)
         owner = type(self).__name__
         self.init_thresholds = thresholds
@@ -157,12 +180,21 @@ class _ThresholdMetric(Metric):
     def reset_state(self) -> None:
         zeros = np.zeros(len(self.thresholds))
         self.true_positives, self.false_positives, self.false_negatives = (
-            zeros, zeros.copy(), zeros.copy())
+            zeros,
+            zeros.copy(),
+            zeros.copy(),
+        )
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        tp, fp, _, fn = confusion_counts(y_true, y_pred, self.thresholds, dtype=self.dtype,
-                                         top_k=self.top_k, class_id=self.class_id,
-                                         sample_weight=sample_weight)
+        tp, fp, _, fn = confusion_counts(
+            y_true,
+            y_pred,
+            self.thresholds,
+            dtype=self.dtype,
+            top_k=self.top_k,
+            class_id=self.class_id,
+            sample_weight=sample_weight,
+        )
         self.true_positives += tp
         self.false_positives += fp
         self.false_negatives += fn
@@ -172,8 +204,12 @@ class _ThresholdMetric(Metric):
         return float(values[0]) if len(self.thresholds) == 1 else values
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "thresholds": self.init_thresholds,
-                "top_k": self.top_k, "class_id": self.class_id}
+        return {
+            **super().get_config(),
+            "thresholds": self.init_thresholds,
+            "top_k": self.top_k,
+            "class_id": self.class_id,
+        }
 
 
 class Precision(_ThresholdMetric):
@@ -253,17 +289,27 @@ class AUC(Metric):
 
     _direction = "up"
 
-    def __init__(self, num_thresholds: int = 200, curve: str = "ROC",
-                 summation_method: str = "interpolation", name: str | None = None,
-                 dtype: Any = None, thresholds: Any = None, multi_label: bool = False,
-                 num_labels: int | None = None, label_weights: Any = None,
-                 from_logits: bool = False):
+    def __init__(
+        self,
+        num_thresholds: int = 200,
+        curve: str = "ROC",
+        summation_method: str = "interpolation",
+        name: str | None = None,
+        dtype: Any = None,
+        thresholds: Any = None,
+        multi_label: bool = False,
+        num_labels: int | None = None,
+        label_weights: Any = None,
+        from_logits: bool = False,
+    ):
         owner = "AUC"
         self.curve = check_choice(owner, "curve", curve, ["ROC", "PR", "roc", "pr"]).upper()
         self.summation_method = check_choice(
-            owner, "summation_method", summation_method,
-            ["interpolation", "minoring", "majoring", "Interpolation", "Minoring",
-             "Majoring"]).lower()
+            owner,
+            "summation_method",
+            summation_method,
+            ["interpolation", "minoring", "majoring", "Interpolation", "Minoring", "Majoring"],
+        ).lower()
         self._init_from_thresholds = thresholds is not None
         if thresholds is not None:
             inner = sorted(_thresholds(owner, thresholds, 0.5))
@@ -276,10 +322,13 @@ class AUC(Metric):
         self.multi_label = check_bool(owner, "multi_label", multi_label)
         self.num_labels = check_int(owner, "num_labels", num_labels, minimum=1, allow_none=True)
         if num_labels is not None and not self.multi_label:
-            raise KerasnpError("Invalid value for argument `num_labels` of AUC: it is used only "
-                               f"with multi_label=True. Received: num_labels={num_labels}")
-        self.label_weights = None if label_weights is None else [float(w) for w in
-                                                                 np.ravel(label_weights)]
+            raise KerasnpError(
+                "Invalid value for argument `num_labels` of AUC: it is used only "
+                f"with multi_label=True. Received: num_labels={num_labels}"
+            )
+        self.label_weights = (
+            None if label_weights is None else [float(w) for w in np.ravel(label_weights)]
+        )
         self.from_logits = check_bool(owner, "from_logits", from_logits)
         super().__init__(dtype=dtype, name=name)
         self.reset_state()
@@ -291,27 +340,38 @@ class AUC(Metric):
 
     def reset_state(self) -> None:
         shape = (self.num_thresholds,)
-        if self.multi_label:
-            shape += (self.num_labels or 0,)
+        if self.multi_label:  # the label count may be learnt from the first batch
+            shape += (self.num_labels or getattr(self, "_labels_seen", 0),)
         self.true_positives, self.false_positives, self.true_negatives, self.false_negatives = (
-            np.zeros(shape) for _ in range(4))
+            np.zeros(shape) for _ in range(4)
+        )
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         y_pred = np.asarray(y_pred, dtype=self.dtype)
         if self.from_logits:
             y_pred = np.exp(-np.logaddexp(0, -y_pred))
         if self.multi_label and y_pred.ndim != 2:
-            raise KerasnpError("AUC(multi_label=True) expects predictions of shape "
-                               f"(num_samples, num_labels). Received: y_pred.shape={y_pred.shape}")
+            raise KerasnpError(
+                "AUC(multi_label=True) expects predictions of shape "
+                f"(num_samples, num_labels). Received: y_pred.shape={y_pred.shape}"
+            )
         label_weights = None
         if self.label_weights is not None and not self.multi_label:
             label_weights = np.asarray(self.label_weights, dtype=self.dtype)
-        counts = confusion_counts(y_true, y_pred, self._thresholds, dtype=self.dtype,
-                                  sample_weight=sample_weight, multi_label=self.multi_label,
-                                  label_weights=label_weights)
+        counts = confusion_counts(
+            y_true,
+            y_pred,
+            self._thresholds,
+            dtype=self.dtype,
+            sample_weight=sample_weight,
+            multi_label=self.multi_label,
+            label_weights=label_weights,
+        )
         if self.true_positives.size == 0:  # multi-label: the label count is now known
-            self.true_positives, self.false_positives, self.true_negatives, \
-                self.false_negatives = (np.zeros_like(c) for c in counts)
+            self._labels_seen = counts[0].shape[1]
+            self.true_positives, self.false_positives, self.true_negatives, self.false_negatives = (
+                np.zeros_like(c) for c in counts
+            )
         self.true_positives += counts[0]
         self.false_positives += counts[1]
         self.true_negatives += counts[2]
@@ -320,6 +380,8 @@ class AUC(Metric):
     def _average(self, per_threshold: np.ndarray) -> float:
         by_label = np.sum(per_threshold, axis=0)
         if self.multi_label:
+            if by_label.size == 0:  # nothing seen yet
+                return 0.0
             if self.label_weights is None:
                 by_label = np.mean(by_label)
             else:
@@ -358,10 +420,16 @@ class AUC(Metric):
         return self._average((x[:-1] - x[1:]) * heights)
 
     def get_config(self) -> dict[str, Any]:
-        config_ = {**super().get_config(), "num_thresholds": self.num_thresholds,
-                   "curve": self.curve, "summation_method": self.summation_method,
-                   "multi_label": self.multi_label, "num_labels": self.num_labels,
-                   "label_weights": self.label_weights, "from_logits": self.from_logits}
+        config_ = {
+            **super().get_config(),
+            "num_thresholds": self.num_thresholds,
+            "curve": self.curve,
+            "summation_method": self.summation_method,
+            "multi_label": self.multi_label,
+            "num_labels": self.num_labels,
+            "label_weights": self.label_weights,
+            "from_logits": self.from_logits,
+        }
         if self._init_from_thresholds:
             config_["thresholds"] = self._thresholds[1:-1]
         return config_

@@ -44,8 +44,10 @@ class Metric:
     def __init__(self, dtype: Any = None, name: str | None = None):
         owner = type(self).__name__
         if name is not None and not isinstance(name, str):
-            raise KerasnpError(f"Invalid value for argument `name` of {owner}: expected a string "
-                               f"or None. Received: name={name!r}")
+            raise KerasnpError(
+                f"Invalid value for argument `name` of {owner}: expected a string "
+                f"or None. Received: name={name!r}"
+            )
         self.name = name or unique_name(to_snake_case(owner))
         self.dtype = check_dtype(owner, dtype)
 

@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from .._errors import check_bool, check_float, check_int
-from ..losses import crossentropy as ce
-from ..losses import hinge_losses as hinge_fns
-from ..losses import regression as loss_fns
+from ..losses import (
+    binary_crossentropy,
+    categorical_crossentropy,
+    categorical_hinge,
+    hinge,
+    kl_divergence,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
 from .regression import LossMean
 
 
@@ -25,18 +32,31 @@ class BinaryCrossentropy(LossMean):
     0.815
     """
 
-    def __init__(self, name: str = "binary_crossentropy", dtype: Any = None,
-                 from_logits: bool = False, label_smoothing: float = 0):
+    def __init__(
+        self,
+        name: str = "binary_crossentropy",
+        dtype: Any = None,
+        from_logits: bool = False,
+        label_smoothing: float = 0,
+    ):
         owner = "BinaryCrossentropy"
         self.from_logits = check_bool(owner, "from_logits", from_logits)
         check_float(owner, "label_smoothing", label_smoothing, low=0, high=1)
         self.label_smoothing = label_smoothing
-        super().__init__(ce.binary_crossentropy, name=name, dtype=dtype,
-                         from_logits=self.from_logits, label_smoothing=label_smoothing)
+        super().__init__(
+            binary_crossentropy,
+            name=name,
+            dtype=dtype,
+            from_logits=self.from_logits,
+            label_smoothing=label_smoothing,
+        )
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing}
+        return {
+            **super().get_config(),
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+        }
 
 
 class CategoricalCrossentropy(LossMean):
@@ -55,20 +75,35 @@ class CategoricalCrossentropy(LossMean):
     1.1769
     """
 
-    def __init__(self, name: str = "categorical_crossentropy", dtype: Any = None,
-                 from_logits: bool = False, label_smoothing: float = 0, axis: int = -1):
+    def __init__(
+        self,
+        name: str = "categorical_crossentropy",
+        dtype: Any = None,
+        from_logits: bool = False,
+        label_smoothing: float = 0,
+        axis: int = -1,
+    ):
         owner = "CategoricalCrossentropy"
         self.from_logits = check_bool(owner, "from_logits", from_logits)
         check_float(owner, "label_smoothing", label_smoothing, low=0, high=1)
         self.label_smoothing = label_smoothing
         self.axis = check_int(owner, "axis", axis)
-        super().__init__(ce.categorical_crossentropy, name=name, dtype=dtype,
-                         from_logits=self.from_logits, label_smoothing=label_smoothing,
-                         axis=self.axis)
+        super().__init__(
+            categorical_crossentropy,
+            name=name,
+            dtype=dtype,
+            from_logits=self.from_logits,
+            label_smoothing=label_smoothing,
+            axis=self.axis,
+        )
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing, "axis": self.axis}
+        return {
+            **super().get_config(),
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+            "axis": self.axis,
+        }
 
 
 class SparseCategoricalCrossentropy(LossMean):
@@ -88,19 +123,34 @@ class SparseCategoricalCrossentropy(LossMean):
     1.1769
     """
 
-    def __init__(self, name: str = "sparse_categorical_crossentropy", dtype: Any = None,
-                 from_logits: bool = False, ignore_class: int | None = None, axis: int = -1):
+    def __init__(
+        self,
+        name: str = "sparse_categorical_crossentropy",
+        dtype: Any = None,
+        from_logits: bool = False,
+        ignore_class: int | None = None,
+        axis: int = -1,
+    ):
         owner = "SparseCategoricalCrossentropy"
         self.from_logits = check_bool(owner, "from_logits", from_logits)
         self.ignore_class = check_int(owner, "ignore_class", ignore_class, allow_none=True)
         self.axis = check_int(owner, "axis", axis)
-        super().__init__(ce.sparse_categorical_crossentropy, name=name, dtype=dtype,
-                         from_logits=self.from_logits, ignore_class=self.ignore_class,
-                         axis=self.axis)
+        super().__init__(
+            sparse_categorical_crossentropy,
+            name=name,
+            dtype=dtype,
+            from_logits=self.from_logits,
+            ignore_class=self.ignore_class,
+            axis=self.axis,
+        )
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "from_logits": self.from_logits,
-                "ignore_class": self.ignore_class, "axis": self.axis}
+        return {
+            **super().get_config(),
+            "from_logits": self.from_logits,
+            "ignore_class": self.ignore_class,
+            "axis": self.axis,
+        }
 
 
 class KLDivergence(LossMean):
@@ -116,7 +166,7 @@ class KLDivergence(LossMean):
     """
 
     def __init__(self, name: str = "kl_divergence", dtype: Any = None):
-        super().__init__(loss_fns.kl_divergence, name=name, dtype=dtype)
+        super().__init__(kl_divergence, name=name, dtype=dtype)
 
 
 class Poisson(LossMean):
@@ -132,7 +182,7 @@ class Poisson(LossMean):
     """
 
     def __init__(self, name: str = "poisson", dtype: Any = None):
-        super().__init__(loss_fns.poisson, name=name, dtype=dtype)
+        super().__init__(poisson, name=name, dtype=dtype)
 
 
 class Hinge(LossMean):
@@ -148,7 +198,7 @@ class Hinge(LossMean):
     """
 
     def __init__(self, name: str = "hinge", dtype: Any = None):
-        super().__init__(hinge_fns.hinge, name=name, dtype=dtype)
+        super().__init__(hinge, name=name, dtype=dtype)
 
 
 class SquaredHinge(LossMean):
@@ -164,7 +214,7 @@ class SquaredHinge(LossMean):
     """
 
     def __init__(self, name: str = "squared_hinge", dtype: Any = None):
-        super().__init__(hinge_fns.squared_hinge, name=name, dtype=dtype)
+        super().__init__(squared_hinge, name=name, dtype=dtype)
 
 
 class CategoricalHinge(LossMean):
@@ -180,4 +230,4 @@ class CategoricalHinge(LossMean):
     """
 
     def __init__(self, name: str = "categorical_hinge", dtype: Any = None):
-        super().__init__(hinge_fns.categorical_hinge, name=name, dtype=dtype)
+        super().__init__(categorical_hinge, name=name, dtype=dtype)

@@ -17,8 +17,9 @@ from ..losses.loss import squeeze_or_expand_to_same_rank
 from .metric import Metric
 
 
-def samplewise(values: Any, sample_weight: Any, reduce: Callable[..., np.ndarray],
-               dtype: str) -> tuple[np.ndarray, np.ndarray | None]:
+def samplewise(
+    values: Any, sample_weight: Any, reduce: Callable[..., np.ndarray], dtype: str
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Weighted values and weights, both reduced to one entry per sample."""
     values = np.asarray(values, dtype=dtype)
     weights = None
@@ -32,7 +33,8 @@ def samplewise(values: Any, sample_weight: Any, reduce: Callable[..., np.ndarray
         except ValueError:
             raise KerasnpError(
                 f"`sample_weight` of shape {np.shape(sample_weight)} does not match the values "
-                f"of shape {values.shape}: pass one weight per sample.") from None
+                f"of shape {values.shape}: pass one weight per sample."
+            ) from None
         values = values * weights
         if weights.ndim > 1:
             weights = reduce(weights, axis=tuple(range(1, weights.ndim)))
@@ -117,8 +119,10 @@ def _lookup_function(name: str) -> Callable[..., Any]:
     from . import FUNCTIONS
 
     if name not in FUNCTIONS:
-        raise KerasnpError(f"Unknown metric function {name!r} in a MeanMetricWrapper config. "
-                           "Register custom functions with custom_object_scope.")
+        raise KerasnpError(
+            f"Unknown metric function {name!r} in a MeanMetricWrapper config. "
+            "Register custom functions with custom_object_scope."
+        )
     return FUNCTIONS[name]
 
 
@@ -140,11 +144,14 @@ class MeanMetricWrapper(Mean):
     1.0
     """
 
-    def __init__(self, fn: Callable[..., Any], name: str | None = None, dtype: Any = None,
-                 **kwargs: Any):
+    def __init__(
+        self, fn: Callable[..., Any], name: str | None = None, dtype: Any = None, **kwargs: Any
+    ):
         if not callable(fn):
-            raise KerasnpError("Invalid value for argument `fn` of MeanMetricWrapper: expected "
-                               f"a function. Received: fn={fn!r}")
+            raise KerasnpError(
+                "Invalid value for argument `fn` of MeanMetricWrapper: expected "
+                f"a function. Received: fn={fn!r}"
+            )
         super().__init__(name=name, dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
@@ -161,14 +168,18 @@ class MeanMetricWrapper(Mean):
             mask = mask.astype(self.dtype)
             if sample_weight is not None:
                 mask, weights = squeeze_or_expand_to_same_rank(
-                    mask, np.asarray(sample_weight, dtype=self.dtype))
+                    mask, np.asarray(sample_weight, dtype=self.dtype)
+                )
                 mask = mask * weights
             sample_weight = mask
         super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "fn": getattr(self._fn, "__name__", None),
-                **self._fn_kwargs}
+        return {
+            **super().get_config(),
+            "fn": getattr(self._fn, "__name__", None),
+            **self._fn_kwargs,
+        }
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Metric:
