@@ -237,3 +237,13 @@ def test_sorted_validation_split_warns_and_random_split_does_not():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         mlp().fit(x, y_random, validation_split=0.2, verbose=0)
+
+
+@pytest.mark.parametrize("labels,expected", [("int", "SparseCategoricalCrossentropy"),
+                                             ("onehot", "CategoricalCrossentropy")])
+def test_crossentropy_string_resolves_from_shapes(labels, expected):
+    x, y = data()
+    y = np.eye(3)[y] if labels == "onehot" else y
+    model = mlp(loss="crossentropy")
+    model.fit(x, y, verbose=0)
+    assert type(model.loss).__name__ == expected

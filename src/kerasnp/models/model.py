@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import losses as losses_mod
 from .. import metrics as metrics_mod
 from .. import optimizers as optimizers_mod
 from .._errors import KerasnpError, check_bool, check_float, check_int
@@ -41,6 +42,7 @@ class Model(Layer):
         self.stop_training = False
         self.history: History | None = None
         self._compile_config: dict[str, Any] | None = None
+        self._pending_loss = None
         self._fused = None
         self._rng = make_rng()
 
@@ -63,7 +65,11 @@ class Model(Layer):
                 nothing in kerasnp (one output, always eager NumPy).
         """
         self.optimizer = optimizers_mod.get(optimizer)
-        self.loss = resolve_loss(loss)
+        # "crossentropy" / "ce" pick binary, sparse or categorical CE from the
+        # label and output shapes, as Keras does: resolved at the first data.
+        pending = isinstance(loss, str) and loss.lower() in ("crossentropy", "ce")
+        self._pending_loss = loss if pending else None
+        self.loss = None if pending else resolve_loss(loss)
         if metrics is not None and not isinstance(metrics, (list, tuple, dict)):
             raise KerasnpError("Invalid value for argument `metrics` of compile: expected a "
                                f"list, e.g. metrics=['accuracy']. Received: metrics={metrics!r}")
@@ -84,7 +90,7 @@ class Model(Layer):
             raise KerasnpError("You must call `compile()` before using the model: e.g. "
                                "model.compile(optimizer='adam', "
                                "loss='sparse_categorical_crossentropy', metrics=['accuracy']).")
-        if self.loss is None:
+        if self.loss is None and self._pending_loss is None:
             raise KerasnpError("No loss to compute. Provide a `loss` argument in `compile()`, "
                                "e.g. loss='categorical_crossentropy'.")
 
@@ -318,7 +324,12 @@ class Model(Layer):
         return history
 
     def _check_data(self, x: np.ndarray, y: np.ndarray | None, where: str) -> None:
-        """Shape checks before any work starts (extended by the input checks)."""
+        """Checks on the data before any work starts (see `models.checks`)."""
+        if y is not None and self._pending_loss is not None:
+            self.loss = losses_mod.resolve_crossentropy(self._pending_loss, y.shape,
+                                                        self.output_shape)
+            self._pending_loss = None
+            self._setup_fused()
         checks.check_data(self, x, y, where)
 
     # ---------------------------------------------------------------- evaluate
