@@ -110,7 +110,7 @@ def test_same_seed_gives_bit_identical_runs():
         keras.utils.set_random_seed(42)
         model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(8, "relu"),
                                   layers.Dropout(0.3), layers.Dense(3, "softmax")])
-        model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
         x, y = data(n=64)
         h = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
         return h.history, model.get_weights()
@@ -247,3 +247,12 @@ def test_crossentropy_string_resolves_from_shapes(labels, expected):
     model = mlp(loss="crossentropy")
     model.fit(x, y, verbose=0)
     assert type(model.loss).__name__ == expected
+
+
+def test_metrics_passed_positionally_get_a_hint():
+    model = keras.Sequential([layers.Dense(2)])
+    with pytest.raises(KerasnpError, match=r"metrics=\['accuracy'\]"):
+        model.compile("adam", "mse", ["accuracy"])
+    with pytest.raises(KerasnpError, match="loss_weights"):
+        model.compile("adam", "mse", loss_weights=[0.5])
+    model.compile("adam", "mse", loss_weights=[1.0])

@@ -64,6 +64,7 @@ class Model(Layer):
                 auto_scale_loss: accepted for Keras compatibility; they change
                 nothing in kerasnp (one output, always eager NumPy).
         """
+        _check_loss_weights(loss_weights)
         self.optimizer = optimizers_mod.get(optimizer)
         # "crossentropy" / "ce" pick binary, sparse or categorical CE from the
         # label and output shapes, as Keras does: resolved at the first data.
@@ -497,6 +498,14 @@ class Model(Layer):
     def get_compile_config(self) -> dict[str, Any] | None:
         return self._compile_config
 
+    def to_keras(self) -> Any:
+        """The equivalent live `keras.Sequential`, weights and compile settings
+        copied (needs Keras: `pip install kerasnp[keras]`). See
+        `kerasnp.saving.to_keras`."""
+        from ..saving import to_keras
+
+        return to_keras(self)
+
 
 class _StopOnInterrupt:
     """Turn Ctrl-C during `fit` into "stop after this batch".
@@ -529,6 +538,26 @@ class _StopOnInterrupt:
             import signal
 
             signal.signal(signal.SIGINT, self._previous)
+
+
+def _check_loss_weights(loss_weights: Any) -> None:
+    """One output has one loss: only a weight of 1 (or None) means anything."""
+    if loss_weights is None:
+        return
+    values = (list(loss_weights.values()) if isinstance(loss_weights, dict)
+              else list(loss_weights) if isinstance(loss_weights, (list, tuple))
+              else [loss_weights])
+    if any(isinstance(v, str) for v in values):
+        raise KerasnpError(
+            "Invalid value for argument `loss_weights` of compile: expected numbers. "
+            f"Received: loss_weights={loss_weights!r}. The third positional argument of "
+            "compile is loss_weights; pass metrics by name: compile(optimizer, loss, "
+            "metrics=['accuracy']).")
+    if len(values) != 1 or values[0] != 1:
+        raise KerasnpError(
+            "kerasnp models have one output, so `loss_weights` can only be None or 1. "
+            f"Received: loss_weights={loss_weights!r}. To scale the loss, scale the "
+            "learning rate instead.")
 
 
 def _check_verbose(owner: str, verbose: Any) -> int:
