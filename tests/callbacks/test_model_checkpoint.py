@@ -177,16 +177,19 @@ def test_checkpoint_is_complete_when_ctrl_c_arrives_during_the_save(
     """Ctrl-C during a save: the save finishes, fit stops after the next batch."""
     from kerasnp.saving import file_format
 
-    original = file_format.write_npz
     calls = []
 
-    def interrupted_write(f, store):
-        calls.append(1)
-        if len(calls) == 1:
-            os.kill(os.getpid(), signal.SIGINT)
-        original(f, store)
+    def interrupted(original):  # the weights writer (h5, or npz without h5py)
+        def write(f, store, *names):
+            calls.append(1)
+            if len(calls) == 1:
+                os.kill(os.getpid(), signal.SIGINT)
+            original(f, store, *names)
 
-    monkeypatch.setattr(file_format, "write_npz", interrupted_write)
+        return write
+
+    monkeypatch.setattr(file_format, "write_npz", interrupted(file_format.write_npz))
+    monkeypatch.setattr(file_format, "write_h5", interrupted(file_format.write_h5))
     path = str(tmp_path / "m.keras")
     model = make_model()
     history = fit(model, [ModelCheckpoint(path)], epochs=5)

@@ -116,3 +116,8 @@ def test_whole_model_gradients(float64, num_grad, loss, labels, dropout):
         numeric = num_grad(f, original)
         var.value[...] = original
         np.testing.assert_allclose(g, numeric, rtol=1e-5, atol=1e-7, err_msg=var.path)
+
+
+def test_flatten_channels_first_backward(float64, num_grad):
+    x = np.random.default_rng(0).normal(size=(2, 3, 2, 2))
+    _check_layer(layers.Flatten(data_format="channels_first"), x, num_grad)

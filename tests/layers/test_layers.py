@@ -154,3 +154,10 @@ def test_input_shape_argument_warns_and_builds():
     with pytest.warns(UserWarning, match="Input"):
         model = keras.Sequential([layers.Dense(4, input_shape=(3,)), layers.Dense(1)])
     assert model.built and model.count_params() == 16 + 5
+
+
+def test_flatten_channels_first_moves_channels_last():
+    x = np.arange(2 * 3 * 2 * 2, dtype="float32").reshape(2, 3, 2, 2)
+    out = layers.Flatten(data_format="channels_first")(x)
+    np.testing.assert_array_equal(out, np.moveaxis(x, 1, -1).reshape(2, -1))
+    np.testing.assert_array_equal(layers.Flatten()(x), x.reshape(2, -1))

@@ -15,8 +15,10 @@ class Flatten(Layer):
     """Flattens each sample to one axis: `(batch, 28, 28)` -> `(batch, 784)`.
 
     Args:
-        data_format: accepted for Keras compatibility; both values flatten the
-            same way for the layers kerasnp has. Defaults to `None`.
+        data_format: `"channels_last"` (or None, the default) flattens the
+            values in their order; `"channels_first"` treats axis 1 as the
+            channels and moves it last before flattening, as Keras does, so
+            weights ported from a channels-first model line up.
 
     Example:
     >>> Flatten()(np.zeros((2, 28, 28), dtype="float32")).shape
@@ -30,11 +32,19 @@ class Flatten(Layer):
                          ["channels_last", "channels_first"])
         self.data_format = data_format
 
+    def _channels_first(self, ndim: int) -> bool:
+        return self.data_format == "channels_first" and ndim > 2
+
     def call(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
         self._shape = inputs.shape
+        if self._channels_first(inputs.ndim):
+            inputs = np.moveaxis(inputs, 1, -1)
         return inputs.reshape(len(inputs), -1)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
+        if self._channels_first(len(self._shape)):
+            moved = self._shape[:1] + self._shape[2:] + self._shape[1:2]
+            return np.moveaxis(grad.reshape(moved), -1, 1)
         return grad.reshape(self._shape)
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:

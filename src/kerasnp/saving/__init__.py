@@ -1,10 +1,13 @@
-"""Saving and loading: whole models (`.keras`) and weights (`.weights.npz` / `.weights.h5`).
+"""Saving and loading: whole models (`.keras`) and weights (`.weights.npz` / `.weights.h5`),
+and the ways out to Keras 3 and ONNX.
 
-Files are zip archives of JSON and `.npz` arrays (docs/file-format.md):
-nothing is pickled, and loading never imports or runs anything named in a
-file. Writes are atomic: a crash mid-save leaves the previous file intact.
-Custom classes are found by name, through `register_serializable` or the
-`custom_objects` argument.
+`.keras` files are Keras 3's zip format (docs/file-format.md): Keras opens
+kerasnp's files and kerasnp opens Keras's (for the layers it has). Nothing is
+pickled, and loading never imports or runs anything named in a file. Writes
+are atomic: a crash mid-save leaves the previous file intact. Custom classes
+are found by name, through `register_serializable` or the `custom_objects`
+argument. `export_keras` checks that stock Keras can rebuild the model,
+`to_keras` builds it live, and `export_onnx` writes an ONNX graph.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from .._registry import _CUSTOM, custom_object_scope, lookup_custom, register_serializable
-from .file_format import load_model, load_weights, save_model, save_weights
+from .file_format import export_keras, load_model, load_weights, save_model, save_weights
+from .keras_live import to_keras
+from .onnx_export import export_onnx
 
 #: Keras's name for `register_serializable`.
 register_keras_serializable = register_serializable
@@ -47,6 +52,8 @@ def get_registered_object(
 __all__ = [
     "CustomObjectScope",
     "custom_object_scope",
+    "export_keras",
+    "export_onnx",
     "get_custom_objects",
     "get_registered_name",
     "get_registered_object",
@@ -56,4 +63,5 @@ __all__ = [
     "register_serializable",
     "save_model",
     "save_weights",
+    "to_keras",
 ]

@@ -10,7 +10,7 @@ import zipfile
 from typing import Any
 
 from .._errors import KerasnpError
-from .arrays import Store, read_h5, read_npz
+from .arrays import Store, h5py_or_error, read_h5, read_npz
 
 WEIGHTS_NPZ = "model.weights.npz"
 WEIGHTS_H5 = "model.weights.h5"
@@ -71,11 +71,16 @@ class Archive:
             ) from exc
 
     def store(self) -> Store:
-        if WEIGHTS_NPZ in self.names:
-            return read_npz(self.read(WEIGHTS_NPZ), f"{self.path} ({WEIGHTS_NPZ})")
+        """The weights: `model.weights.h5` first, as Keras reads them, else the `.npz`."""
         if WEIGHTS_H5 in self.names:
+            h5py_or_error(
+                f"Reading {self.path} (its weights are in {WEIGHTS_H5}, Keras's format)",
+                alternative="",
+            )
             data = self.read(WEIGHTS_H5)
             return read_h5(io.BytesIO(data), f"{self.path} ({WEIGHTS_H5})", len(data))
+        if WEIGHTS_NPZ in self.names:
+            return read_npz(self.read(WEIGHTS_NPZ), f"{self.path} ({WEIGHTS_NPZ})")
         raise KerasnpError(
             f"{self.path} has no weights: expected a {WEIGHTS_NPZ} (or {WEIGHTS_H5}) member."
         )

@@ -114,14 +114,17 @@ def _check_declared_size(archive: zipfile.ZipFile, key: str, source: str) -> Non
 
 
 # ----------------------------------------------------------------------- h5
-def h5py_or_error(what: str) -> Any:
+_NPZ_INSTEAD = ", or use a `.weights.npz` path, kerasnp's own format, which needs nothing more"
+
+
+def h5py_or_error(what: str, alternative: str = _NPZ_INSTEAD) -> Any:
+    """The `h5py` module, or a KerasnpError that says how to install it."""
     try:
         import h5py
     except ImportError as exc:
         raise KerasnpError(
             f"{what} needs the optional package h5py, which is not installed: "
-            "`pip install h5py` (or `pip install kerasnp[keras]`), or use a `.weights.npz` "
-            "path, kerasnp's own format, which needs nothing more."
+            f"`pip install h5py` (or `pip install kerasnp[keras]`){alternative}."
         ) from exc
     return h5py
 

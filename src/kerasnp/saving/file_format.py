@@ -1,10 +1,11 @@
 """`save_model` / `load_model` (`.keras` zips) and `save_weights` / `load_weights`.
 
-A `.keras` file is a zip archive (see docs/file-format.md):
+A `.keras` file is a zip archive that Keras 3 opens too (see docs/file-format.md):
 
     metadata.json       {"kerasnp_version", "format_version", "date_saved"}
-    config.json         the model, build and compile configs (Keras's layout)
-    model.weights.npz   the weights and optimizer state (`arrays.py` layout)
+    config.json         the model, build and compile configs (Keras's dialect)
+    model.weights.h5    the weights and optimizer state, in Keras's HDF5 layout
+                        (model.weights.npz instead when h5py is not installed)
     kerasnp.json        training state Keras does not keep: random generators
 
 Every write is atomic (`atomic.py`); every read (`archive.py`) checks the
@@ -17,19 +18,22 @@ from __future__ import annotations
 import datetime
 import io
 import os
+import warnings
 import zipfile
 from collections.abc import Mapping
 from typing import Any
 
 from .._errors import KerasnpError, check_bool, unexpected_keywords
-from .archive import STATE, WEIGHTS_NPZ, open_archive
-from .arrays import read_h5, read_npz, write_h5, write_npz
+from .archive import STATE, WEIGHTS_H5, WEIGHTS_NPZ, open_archive
+from .arrays import h5py_or_error, read_h5, read_npz, write_h5, write_npz
 from .atomic import atomic_write
+from .keras_format import portability_problems
 from .model_config import model_config, model_from_config, to_json
 from .rng_state import restore_rng_states, rng_states
 from .weights import assign_store, model_store
 
-FORMAT_VERSION = 1
+# 2: config.json in Keras's dialect and model.weights.h5 (version 1 files still load)
+FORMAT_VERSION = 2
 CONFIG = "config.json"
 METADATA = "metadata.json"
 
@@ -94,6 +98,12 @@ def save_model(
     """Save the whole model to a `.keras` file: architecture, weights, compile
     settings, optimizer state and random-generator states.
 
+    The file is in Keras 3's format: `keras.saving.load_model` opens it (with
+    the same custom objects, if the model uses any). The weights are in
+    `model.weights.h5` when h5py is installed; without it they go to
+    `model.weights.npz`, which only kerasnp reads (a warning says so). Use
+    `export_keras` to be sure Keras opens the file with no custom objects.
+
     Resuming from the file continues training exactly: `fit` for N epochs
     equals `fit` for k epochs, `save`, `load_model`, and `fit` for the
     remaining N - k epochs (with `initial_epoch=k`), bit for bit.
@@ -109,16 +119,80 @@ def save_model(
         KerasnpError: a wrong extension, `overwrite=False` with an existing
             file, or a config that cannot be written as JSON.
     """
-    path = _path(filepath, "save_model")
     if kwargs:
         raise unexpected_keywords("save_model", kwargs, ["filepath", "overwrite", "zipped"])
     if zipped is not None and not check_bool("save_model", "zipped", zipped):
         raise KerasnpError("kerasnp saves models as zip files only: zipped=False is not supported.")
+    _write_model(model, _path(filepath, "save_model"), overwrite, "save_model", strict=False)
+
+
+def export_keras(model: Any, filepath: Any, overwrite: bool = True) -> None:
+    """Write a `.keras` file that stock Keras 3 opens with no custom objects.
+
+    The same file as `save_model`, after checking that everything in it is
+    built into Keras: `keras.saving.load_model(filepath)` then gives a
+    `keras.Sequential` with the same predictions, compiled with the same
+    optimizer (and its state), loss and metrics. Anything Keras could not
+    rebuild is an error, raised before anything is written.
+
+    Args:
+        model: the model to export.
+        filepath: a path ending in `.keras`.
+        overwrite: replace an existing file. Defaults to `True`.
+
+    Raises:
+        KerasnpError: a custom layer, activation, initializer, regularizer,
+            loss, metric or optimizer (the message lists them all); h5py not
+            installed; or the reasons of `save_model`.
+
+    Example:
+    >>> import os, tempfile, kerasnp as keras
+    >>> model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)])
+    >>> export_keras(model, os.path.join(tempfile.mkdtemp(), "for_keras.keras"))  # doctest: +SKIP
+    """
+    _write_model(model, _path(filepath, "export_keras"), overwrite, "export_keras", strict=True)
+
+
+def _h5py_available() -> bool:
+    try:
+        h5py_or_error("")
+    except KerasnpError:
+        return False
+    return True
+
+
+_NPZ_WARNED = False
+
+
+def _write_model(model: Any, path: str, overwrite: Any, owner: str, strict: bool) -> None:
+    """Everything is checked and serialized in memory; only then is the file written."""
+    global _NPZ_WARNED
     check_model_path(path)
-    _check_overwrite(path, overwrite, "save_model")
+    _check_overwrite(path, overwrite, owner)
     from .. import __version__
 
-    config = to_json(model_config(model), "model config")
+    config_data = model_config(model)
+    config = to_json(config_data, "model config")
+    use_h5 = _h5py_available()
+    if strict:
+        problems = portability_problems(config_data)
+        hint = (
+            " (model.save() writes such models for kerasnp, and for Keras when the "
+            "same custom objects are registered there.)"
+            if problems
+            else ""
+        )
+        if not use_h5:
+            problems.append(
+                "Keras reads weights from model.weights.h5, which needs h5py: "
+                "`pip install h5py` (or `pip install kerasnp[keras]`)"
+            )
+        if problems:
+            raise KerasnpError(
+                f"Cannot export the model to {path} for Keras: "
+                + "; ".join(problems)
+                + f". Nothing was written.{hint}"
+            )
     metadata = to_json(
         {
             "kerasnp_version": __version__,
@@ -130,13 +204,27 @@ def save_model(
     state = to_json(
         {"format_version": FORMAT_VERSION, "rng": rng_states(model)}, "random-generator states"
     )
-    store, _ = model_store(model)
+    store, names = model_store(model, built_optimizer=True)
     weights = io.BytesIO()
-    write_npz(weights, store)
+    if use_h5:
+        member = WEIGHTS_H5
+        write_h5(weights, store, names)
+    else:
+        member = WEIGHTS_NPZ
+        if not _NPZ_WARNED:
+            _NPZ_WARNED = True
+            warnings.warn(
+                f"h5py is not installed, so {path} holds its weights in "
+                "model.weights.npz, which kerasnp reads but Keras does not. "
+                "`pip install h5py` to write files Keras can open.",
+                UserWarning,
+                stacklevel=3,
+            )
+        write_npz(weights, store)
     with atomic_write(path) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
         zf.writestr(METADATA, metadata)
         zf.writestr(CONFIG, config)
-        zf.writestr(WEIGHTS_NPZ, weights.getvalue())
+        zf.writestr(member, weights.getvalue())
         zf.writestr(STATE, state)
 
 
@@ -165,8 +253,6 @@ def save_weights(
     _check_overwrite(path, overwrite, "save_weights")
     store, names = model_store(model)
     if kind == "h5":
-        from .arrays import h5py_or_error
-
         h5py_or_error("Writing a `.weights.h5` file")
     with atomic_write(path) as f:
         if kind == "npz":
@@ -231,7 +317,9 @@ def load_model(
         config = archive.json(CONFIG)
         store = archive.store()
         state = archive.json(STATE) if STATE in archive.names else {}
-        model = model_from_config(config, path, custom_objects, compile)
+        # kerasnp always writes kerasnp.json; a file without it comes from Keras
+        from_keras = STATE not in archive.names
+        model = model_from_config(config, path, custom_objects, compile, from_keras)
         assign_store(model, store, path, load_optimizer=compile)
         restore_rng_states(model, state, path)
     finally:

@@ -1,4 +1,8 @@
-"""The model's `config.json`: architecture, build and compile settings, Keras-shaped.
+"""The model's `config.json`: architecture, build and compile settings, in Keras's dialect.
+
+What is written is what Keras 3 writes for the same model (`keras_format.py`
+translates the few differences), so `keras.saving.load_model` reads it; what
+is read may come from Keras or from any kerasnp version.
 
 Only names are read back, never code: a class is found in kerasnp's own
 tables or among the classes registered with `register_serializable` (or
@@ -17,6 +21,7 @@ import numpy as np
 
 from .. import _registry
 from .._errors import KerasnpError
+from . import keras_format
 
 
 def _json_default(value: Any) -> Any:
@@ -77,12 +82,14 @@ def compile_config(model: Any) -> dict[str, Any] | None:
         "weighted_metrics": [_serialize_entry(m, metrics) for m in weighted] or None,
         "run_eagerly": False,
         "steps_per_execution": 1,
-        "jit_compile": False,
+        # kerasnp never compiles; "auto" lets Keras choose, as its own compile() does
+        "jit_compile": "auto",
     }
 
 
 def model_config(model: Any) -> dict[str, Any]:
-    """The whole `config.json`: the model's config plus build and compile configs."""
+    """The whole `config.json`, in Keras's dialect: the model's config plus build
+    and compile configs."""
     config: dict[str, Any] = {
         "module": "keras",
         "class_name": type(model).__name__,
@@ -95,7 +102,7 @@ def model_config(model: Any) -> dict[str, Any]:
     compiled = compile_config(model)
     if compiled is not None:
         config["compile_config"] = compiled
-    return config
+    return keras_format.model_to_keras(config, model)
 
 
 def _model_classes() -> dict[str, Any]:
@@ -105,9 +112,15 @@ def _model_classes() -> dict[str, Any]:
 
 
 def model_from_config(
-    config: Any, source: str, custom_objects: Mapping[str, Any] | None, compile: bool
+    config: Any,
+    source: str,
+    custom_objects: Mapping[str, Any] | None,
+    compile: bool,
+    from_keras: bool = False,
 ) -> Any:
     """Rebuild (and compile) the model that `config` describes.
+
+    `from_keras` says the file was written by Keras.
 
     Raises:
         KerasnpError: for anything wrong in the config, whatever the
@@ -124,14 +137,19 @@ def model_from_config(
         )
     with _registry.custom_object_scope(custom_objects):
         try:
-            model = _build_model(config, source, custom_objects)
+            model = _build_model(config, custom_objects, from_keras)
         except KerasnpError as exc:
             raise _unknown(source, exc) from exc
         except Exception as exc:
             raise KerasnpError(
                 f"Cannot rebuild the model saved in {source}: {type(exc).__name__}: {exc}"
             ) from exc
-        if compile and isinstance(config.get("compile_config"), Mapping):
+        # Keras writes an empty compile_config for a model it never compiled
+        if (
+            compile
+            and isinstance(config.get("compile_config"), Mapping)
+            and config["compile_config"]
+        ):
             try:
                 _compile_from_config(model, config["compile_config"])
             except KerasnpError as exc:
@@ -145,7 +163,7 @@ def model_from_config(
 
 
 def _build_model(
-    config: Mapping[str, Any], source: str, custom_objects: Mapping[str, Any] | None
+    config: Mapping[str, Any], custom_objects: Mapping[str, Any] | None, from_keras: bool
 ) -> Any:
     from ..models import Model
 
@@ -156,7 +174,8 @@ def _build_model(
         raise KerasnpError(
             f"config.json names {config['class_name']!r}, which is not a model class."
         )
-    model = cls.from_config(dict(config["config"]), custom_objects=custom_objects)
+    inner = keras_format.model_from_keras(config["config"])
+    model = cls.from_config(inner, custom_objects=custom_objects)
     build = config.get("build_config")
     if not model.built and isinstance(build, Mapping) and build.get("input_shape"):
         model.build(tuple(build["input_shape"]))

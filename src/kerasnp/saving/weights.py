@@ -47,8 +47,16 @@ def layer_groups(model: Any) -> list[tuple[str, Any]]:
     return out
 
 
-def model_store(model: Any, include_optimizer: bool = True) -> tuple[Store, dict[str, str]]:
-    """The model's weights (and optimizer state) as a store, with each group's owner name."""
+def model_store(
+    model: Any, include_optimizer: bool = True, built_optimizer: bool = False
+) -> tuple[Store, dict[str, str]]:
+    """The model's weights (and optimizer state) as a store, with each group's owner name.
+
+    With `built_optimizer`, an optimizer not built yet is saved with the state
+    it will have once built (iteration 0, fresh slots), as Keras's
+    `load_model` builds it: Keras then loads the file without warning that
+    the counts differ, and kerasnp reads it back as an unbuilt optimizer.
+    """
     store: Store = {}
     names: dict[str, str] = {}
     for group, layer in layer_groups(model):
@@ -56,13 +64,33 @@ def model_store(model: Any, include_optimizer: bool = True) -> tuple[Store, dict
         names[group] = layer.name
     optimizer = getattr(model, "optimizer", None)
     if include_optimizer and optimizer is not None:
-        store["optimizer/vars"] = {
-            str(i): np.array(v.value) for i, v in enumerate(optimizer.variables)
-        }
+        variables = optimizer.variables
+        if built_optimizer and not optimizer.built and model.built:
+            variables = _freshly_built(optimizer, model)
+        store["optimizer/vars"] = {str(i): np.array(v.value) for i, v in enumerate(variables)}
         names["optimizer/vars"] = optimizer.name
     store["vars"] = {}
     names["vars"] = model.name
     return store, names
+
+
+def _freshly_built(optimizer: Any, model: Any) -> list[Any]:
+    """The variables `optimizer` will have once built, from a scratch copy of it
+    (its current, unbuilt ones if it cannot be copied, e.g. a custom class)."""
+    try:
+        copy = type(optimizer).from_config(optimizer.get_config())
+        copy.build(model._train_variables())
+    except Exception:
+        return list(optimizer.variables)
+    for mine, theirs in zip(optimizer.variables, copy.variables, strict=False):
+        theirs.assign(mine.value)  # iteration and learning rate, as they are now
+    return list(copy.variables)
+
+
+def _is_fresh(stored: dict[str, np.ndarray]) -> bool:
+    """Whether a saved optimizer state is that of an optimizer that never stepped."""
+    iteration = stored.get("0")
+    return iteration is not None and iteration.shape == () and iteration == 0
 
 
 def assign_store(
@@ -142,7 +170,11 @@ def _optimizer_plan(
     if optimizer is None or not stored:
         return None
     if len(stored) > len(optimizer.variables) and not optimizer.built:
-        optimizer.build(model._train_variables())
+        if _is_fresh(stored):  # never stepped: its slots are what building gives
+            keys = [str(i) for i in range(len(optimizer.variables))]
+            stored = {k: stored[k] for k in keys if k in stored}
+        else:
+            optimizer.build(model._train_variables())
     variables = list(optimizer.variables)
     if len(stored) != len(variables):
         warnings.warn(
