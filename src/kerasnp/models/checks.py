@@ -40,10 +40,11 @@ def check_raw_inputs(model, x, where: str) -> None:
     if getattr(model, "_warned_unscaled", False) or arr.size == 0 or arr.dtype.kind not in "uif":
         return
     sample = arr[:1000]
-    unscaled = arr.dtype == np.uint8
-    if not unscaled and arr.dtype.kind == "f":
-        hi, lo = float(np.max(sample)), float(np.min(sample))
-        unscaled = lo >= 0 and 2 < hi <= 255 and bool(np.all(sample == np.round(sample)))
+    hi, lo = float(np.max(sample)), float(np.min(sample))
+    # pixels: whole numbers from 0 up to a maximum near 255 (small whole
+    # numbers such as counts or codes are left alone)
+    unscaled = lo >= 0 and 100 <= hi <= 255 and (
+        arr.dtype == np.uint8 or bool(np.all(sample == np.round(sample))))
     if unscaled:
         model._warned_unscaled = True
         warnings.warn(
