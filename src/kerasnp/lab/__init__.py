@@ -7,11 +7,17 @@
     print(render_terminal(d))                   # the curves as Unicode text
     write_report("report.html", d)              # one offline HTML file
 
+    # log the training loss in inference mode (eval_loss) while training
+    model.fit(x, y, validation_split=0.2, callbacks=[TrainingEval(x[:48000], y[:48000])])
+
+The command line (`kerasnp lab`, `kerasnp train`, ...) lives in `kerasnp.lab.cli`.
+
 The rules, their thresholds and the order in which verdicts win are
 explained in docs/lab-rules.md; every threshold lives in
 `kerasnp.lab.thresholds`.
 """
 
+from .callbacks import TrainingEval
 from .curves import LearningCurves
 from .diagnose import HEADLINES, PRIORITY, VERDICTS, Diagnosis, diagnose
 from .findings import Finding
@@ -32,6 +38,7 @@ __all__ = [
     "ReportRun",
     "Suggestion",
     "Thresholds",
+    "TrainingEval",
     "chart",
     "diagnose",
     "figure_png",

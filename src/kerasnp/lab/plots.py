@@ -137,6 +137,7 @@ def plot_history(
         _references(ax, base, ev)
         ax.set_title(base)
         ax.set_xlabel("epoch")
+        _integer_epochs(ax)
         if (base == "loss" and log_loss) or base == lr_key:
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
@@ -268,12 +269,20 @@ def plot_comparison(
                 ax.plot([], [], color=color, label=label)
         ax.set_title(f"{base} (solid: validation, dashed: train)")
         ax.set_xlabel("epoch")
+        _integer_epochs(ax)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.suptitle(title or "comparison")
     if path is not None:
         fig.savefig(path, format="png", dpi=dpi)
     return fig
+
+
+def _integer_epochs(ax) -> None:
+    """Epoch ticks at whole numbers (1, 5, 10 ...), never 2.5."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def figure_png(fig, dpi: int = 100) -> bytes:

@@ -296,7 +296,8 @@ def _spans_decades(series: dict[str, np.ndarray], decades: float = 2.0) -> bool:
     values = np.concatenate([a[np.isfinite(a)] for a in series.values()] or [np.zeros(0)])
     if not len(values) or values.min() <= 0:
         return False
-    return bool(math.log10(values.max() / values.min()) >= decades)
+    # log10 of each end: the ratio itself overflows for values near 1e308 and 1e-308
+    return bool(math.log10(values.max()) - math.log10(values.min()) >= decades)
 
 
 def _marked(curves: LearningCurves, key: str) -> np.ndarray:
