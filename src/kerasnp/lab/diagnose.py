@@ -1,6 +1,6 @@
 """`diagnose(history)`: learning curves in, a verdict with its evidence and next steps out.
 
-Every rule in `rules.py` runs (or is skipped, with the reason); each verdict
+Every rule in `rules/` runs (or is skipped, with the reason); each verdict
 rule that fires adds a `Finding`. The verdict is the first of `PRIORITY`
 that has a finding, so a run gets exactly one verdict while the findings keep
 everything that was seen (an overfitting run that also underfits shows both).

@@ -1,6 +1,6 @@
 """The fitting lab's flags: context shown with any verdict (``flag.*`` rules).
 
-Like the verdict rules in `rules.py`, each returns a `Finding` (with
+Like the verdict rules in `rules/`, each returns a `Finding` (with
 ``verdict=None``) when it fires, None when it ran and found nothing, and
 raises `Skip` when the run lacks the data it needs.
 """
