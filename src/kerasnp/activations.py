@@ -583,6 +583,84 @@ _ACTIVATIONS: dict[str, Callable] = {
 _ACTIVATIONS["swish"] = silu
 
 
+# ---------------------------------------------------------------- in place
+# The training loop keeps activations in buffers it reuses. For the functions
+# below, whose gradient needs only the output, it computes the output over
+# the pre-activation itself (no new array) and the gradient from the output
+# alone. Each computes exactly what the function above computes, in the same
+# order, so the numbers do not change.
+def _relu_in_place(z: np.ndarray) -> np.ndarray:
+    return np.maximum(z, 0.0, out=z)
+
+
+def _sigmoid_in_place(z: np.ndarray) -> np.ndarray:
+    np.negative(z, out=z)
+    with np.errstate(over="ignore"):
+        np.exp(z, out=z)
+    z += 1.0
+    return np.reciprocal(z, out=z)
+
+
+def _softmax_in_place(z: np.ndarray) -> np.ndarray:
+    z -= np.max(z, axis=-1, keepdims=True)
+    np.exp(z, out=z)
+    z /= np.sum(z, axis=-1, keepdims=True)
+    return z
+
+
+def _relu_backward_into(y, grad, out):
+    return np.multiply(grad, y > 0, out=out)
+
+
+def _sigmoid_backward_into(y, grad, out):
+    np.subtract(1.0, y, out=out)
+    out *= y
+    out *= grad
+    return out
+
+
+def _tanh_backward_into(y, grad, out):
+    np.multiply(y, y, out=out)
+    np.subtract(1.0, out, out=out)
+    out *= grad
+    return out
+
+
+def _softmax_backward_into(y, grad, out):
+    np.multiply(grad, y, out=out)
+    total = np.sum(out, axis=-1, keepdims=True)
+    np.subtract(grad, total, out=out)
+    out *= y
+    return out
+
+
+_IN_PLACE: dict[Callable, tuple[Callable, Callable | None]] = {
+    relu: (_relu_in_place, _relu_backward_into),
+    sigmoid: (_sigmoid_in_place, _sigmoid_backward_into),
+    tanh: (lambda z: np.tanh(z, out=z), _tanh_backward_into),
+    softmax: (_softmax_in_place, _softmax_backward_into),
+    linear: (lambda z: z, None),
+}
+
+
+def in_place(fn: Callable) -> tuple[Callable, Callable | None] | None:
+    """`(forward, backward)` that work in buffers, for a function with defaults.
+
+    `forward(z)` overwrites `z` with `fn(z)` and returns it;
+    `backward(y, grad, out)` writes dL/dz into `out` from the output `y` alone
+    and returns it (None for `linear`, whose gradient is `grad` itself).
+    None when `fn` has no such form (its gradient needs its input, or it has
+    non-default arguments). The 2-D training loop uses them along the last axis.
+
+    Example:
+    >>> forward, backward = in_place(relu)
+    >>> z = np.array([-1.0, 2.0])
+    >>> forward(z) is z, z
+    (True, array([0., 2.]))
+    """
+    return _IN_PLACE.get(fn)
+
+
 def get(identifier: Any) -> Callable:
     """The activation function an identifier names.
 

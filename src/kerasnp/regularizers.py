@@ -169,6 +169,13 @@ class L2(Regularizer):
         # A Python float scalar does not promote a float32 array (NumPy >= 2).
         return np.multiply(_as_float(x), 2.0 * self.l2)
 
+    def _gradient_into(self, x: np.ndarray, out: np.ndarray) -> np.ndarray | None:
+        """`gradient(x)` written into `out` (shaped like `x`) for `fit`, or None
+        (a subclass with its own `gradient`, or another dtype)."""
+        if type(self).gradient is not L2.gradient or x.dtype != out.dtype:
+            return None
+        return np.multiply(x, 2.0 * self.l2, out=out)
+
     def get_config(self) -> dict[str, Any]:
         return {"l2": self.l2}
 

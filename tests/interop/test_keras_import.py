@@ -250,7 +250,8 @@ def test_channels_first_flatten(K, tmp_path):
     model = K.Sequential([K.Input((2, 3)), K.layers.Flatten(data_format="channels_first")])
     x = np.arange(12, dtype="float32").reshape(2, 2, 3)
     ours = kerasnp.models.load_model(saved(model, tmp_path))
-    np.testing.assert_array_equal(ours.predict(x, verbose=0), np.asarray(model.predict(x, verbose=0)))
+    expected = np.asarray(model.predict(x, verbose=0))
+    np.testing.assert_array_equal(ours.predict(x, verbose=0), expected)
 
 
 def test_custom_keras_activation(K, tmp_path):

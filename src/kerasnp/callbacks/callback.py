@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 
@@ -47,6 +48,43 @@ class Callback:
 
 
 _HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
+
+
+class LazyLogs(Mapping):
+    """Read-only batch logs, computed at the first read.
+
+    `fit` passes these to batch hooks when every callback that receives them
+    only reads them when it needs to (the progress bar reads them at a
+    redraw), so a batch whose logs nobody reads costs no metric `result()`.
+    When any other callback overrides the hook, `fit` passes a plain dict,
+    as Keras, and that callback may change it for those after it.
+    """
+
+    __slots__ = ("_make", "_logs")
+
+    def __init__(self, make: Callable[[], dict[str, float]]):
+        self._make = make
+        self._logs: dict[str, float] | None = None
+
+    def _get(self) -> dict[str, float]:
+        if self._logs is None:
+            self._logs = self._make()
+        return self._logs
+
+    def __getitem__(self, key: str) -> float:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+
+def reads_logs_lazily(hook: Callable) -> Callable:
+    """Mark a batch hook that accepts `LazyLogs` (it reads them only when needed)."""
+    hook.reads_logs_lazily = True
+    return hook
 
 
 def _overrides(callback: Callback, hook: str) -> bool:
@@ -98,6 +136,10 @@ class CallbackList:
     def wants(self, hook: str) -> bool:
         """Whether any callback overrides `hook` (so the caller can skip work)."""
         return bool(self._by_hook[hook])
+
+    def needs_logs(self, hook: str) -> bool:
+        """Whether a callback overriding `hook` needs a real logs dict (not `LazyLogs`)."""
+        return any(not getattr(fn, "reads_logs_lazily", False) for fn in self._by_hook[hook])
 
     def _call(self, hook: str, *args: Any) -> None:
         for fn in self._by_hook[hook]:

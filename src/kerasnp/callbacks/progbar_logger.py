@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..utils.progbar import Progbar
-from .callback import Callback
+from .callback import Callback, reads_logs_lazily
 
 
 class ProgbarLogger(Callback):
@@ -30,8 +30,10 @@ class ProgbarLogger(Callback):
             print(f"Epoch {epoch + 1}/{epochs}", flush=True)
         self._new_bar()
 
+    @reads_logs_lazily
     def on_train_batch_end(self, batch, logs=None):
-        self.progbar.update(batch + 1, logs, finalize=False)
+        bar = self.progbar
+        bar.update(batch + 1, logs if bar.will_draw() else None, finalize=False)
 
     def on_epoch_end(self, epoch, logs=None):
         self.progbar.update(self.progbar._seen, logs, finalize=True)
@@ -40,9 +42,11 @@ class ProgbarLogger(Callback):
         if self.progbar is None or self.params.get("_mode") == "evaluate":
             self._new_bar()
 
+    @reads_logs_lazily
     def on_test_batch_end(self, batch, logs=None):
         if self.params.get("_mode") == "evaluate":
-            self.progbar.update(batch + 1, logs, finalize=False)
+            bar = self.progbar
+            bar.update(batch + 1, logs if bar.will_draw() else None, finalize=False)
 
     def on_test_end(self, logs=None):
         if self.params.get("_mode") == "evaluate":
@@ -51,6 +55,7 @@ class ProgbarLogger(Callback):
     def on_predict_begin(self, logs=None):
         self._new_bar()
 
+    @reads_logs_lazily
     def on_predict_batch_end(self, batch, logs=None):
         self.progbar.update(batch + 1, None, finalize=False)
 

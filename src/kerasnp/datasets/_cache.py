@@ -10,12 +10,10 @@ half a file.
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
-import tempfile
 from collections.abc import Collection, Sequence
 from pathlib import Path
-from urllib.request import urlopen  # a module global, so tests can replace it
+from typing import Any
 
 from .._errors import KerasnpError
 
@@ -48,6 +46,14 @@ def sha256_file(path: str | os.PathLike) -> str:
     return _HASHES[key]
 
 
+def urlopen(url: str, timeout: float) -> Any:  # a module global, so tests can replace it
+    """`urllib.request.urlopen`, imported on first use: urllib, http and ssl
+    cost `import kerasnp` tens of milliseconds that only a download needs."""
+    from urllib.request import urlopen as open_url
+
+    return open_url(url, timeout=timeout)
+
+
 def download(url: str, dest: Path, accepted: Collection[str], *, timeout: float = 30.0) -> Path:
     """Fetch `url` into `dest`, keeping it only if its sha256 is in `accepted`.
 
@@ -55,6 +61,9 @@ def download(url: str, dest: Path, accepted: Collection[str], *, timeout: float 
         KerasnpError: The download failed, or its checksum is not accepted
             (nothing is left behind in either case).
     """
+    import http.client
+    import tempfile
+
     print(f"Downloading data from {url}")
     tmp = None
     try:

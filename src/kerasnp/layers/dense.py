@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import activations, initializers, regularizers
+from .. import _parallel, activations, initializers, regularizers
 from .._errors import KerasnpError, check_bool
 from .layer import Layer
 
@@ -97,7 +97,9 @@ class Dense(Layer):
         entropy path: `p - y`).
         """
         if through_activation and self.activation is not activations.linear:
-            grad = self.activation.backward(self._z, self._y, grad)
+            # after `_forward_reusing` the pre-activation was overwritten (_z is None)
+            x_act = self._y if self._z is None else self._z
+            grad = self.activation.backward(x_act, self._y, grad)
         x = self._inputs
         x2 = x.reshape(-1, x.shape[-1])
         g2 = grad.reshape(-1, self.units)
@@ -105,6 +107,44 @@ class Dense(Layer):
         if self.bias is not None:
             self.grads["bias"] = g2.sum(axis=0)
         return grad @ self.kernel.value.T
+
+    # The same math in the model's loops, in this layer's buffers: the
+    # activation is applied in place when it allows it (relu, softmax, ...).
+    def _forward_reusing(self, inputs: np.ndarray, training: bool) -> np.ndarray:
+        kernel = self.kernel.value
+        if (inputs.ndim != 2 or inputs.dtype != kernel.dtype
+                or self.activity_regularizer is not None):
+            return self(inputs, training=training)
+        self._inputs = inputs
+        z = self._buffer("z", (inputs.shape[0], self.units))
+        _parallel.matmul(inputs, kernel, z)
+        if self.bias is not None:
+            z += self.bias.value
+        fast = activations.in_place(self.activation)
+        if fast is None:
+            self._z, self._y = z, self.activation(z)
+        else:
+            self._z, self._y = None, fast[0](z)
+        return self._y
+
+    def _backward_reusing(self, grad: np.ndarray, need_input_grad: bool = True,
+                          through_activation: bool = True) -> np.ndarray | None:
+        if (self._z is not None or grad.ndim != 2 or grad.dtype != self.kernel.value.dtype
+                or self.activity_regularizer is not None):
+            return super()._backward_reusing(grad, need_input_grad, through_activation)
+        if through_activation:
+            backward = activations.in_place(self.activation)[1]
+            if backward is not None:
+                grad = backward(self._y, grad, self._buffer("dz", grad.shape))
+        kernel = self.kernel.value
+        dkernel = self._buffer("dkernel", kernel.shape)
+        _parallel.matmul(self._inputs.T, grad, dkernel)
+        self.grads["kernel"] = dkernel
+        if self.bias is not None:
+            self.grads["bias"] = np.sum(grad, axis=0, out=self._buffer("dbias", (self.units,)))
+        if not need_input_grad:
+            return None
+        return _parallel.matmul(grad, kernel.T, self._buffer("dx", self._inputs.shape))
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return tuple(input_shape[:-1]) + (self.units,)

@@ -95,6 +95,7 @@ class Layer:
         self._variables: list[Variable] = []
         self._activity_loss = 0.0
         self._output: np.ndarray | None = None
+        self._buffers: dict[tuple[str, tuple[int, ...]], np.ndarray] = {}
 
     # ------------------------------------------------------------------ weights
     def add_weight(self, name: str, shape: tuple[int, ...], initializer: Any = "zeros",
@@ -190,6 +191,34 @@ class Layer:
         if self.activity_regularizer is not None and self._output is not None:
             grad = grad + self.activity_regularizer.gradient(self._output) / len(self._output)
         return self.backward(grad)
+
+    # ------------------------------------------------- inside the model's loops
+    # `fit`, `evaluate` and `predict` call these instead of `__call__` and
+    # `backprop`. A layer may then return arrays that live in its own buffers
+    # and are overwritten by its next such call (never by another layer), so
+    # a step allocates nothing; the public methods always return new arrays.
+    def _forward_reusing(self, inputs: np.ndarray, training: bool) -> np.ndarray:
+        """The forward pass of the model's loops (by default `__call__`)."""
+        return self(inputs, training=training)
+
+    def _backward_reusing(self, grad: np.ndarray, need_input_grad: bool = True,
+                          through_activation: bool = True) -> np.ndarray | None:
+        """`backprop` of the model's loops; may skip the input gradient when
+        `need_input_grad` is False (the first layer's). `through_activation=False`
+        is the fused softmax/sigmoid + cross-entropy path of an output layer."""
+        if not through_activation:
+            return self.backward(grad, through_activation=False)
+        return self.backprop(grad)
+
+    def _buffer(self, name: str, shape: tuple[int, ...], dtype: Any = None) -> np.ndarray:
+        """This layer's reusable array `name` of `shape` (one per batch size)."""
+        key = (name, shape)
+        buf = self._buffers.get(key)
+        if buf is None:
+            if len(self._buffers) >= 64:  # many batch sizes seen (predict on odd sizes)
+                self._buffers.clear()
+            buf = self._buffers[key] = np.empty(shape, dtype=dtype or self.dtype)
+        return buf
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         """The output shape for `input_shape` (the batch axis may be None)."""

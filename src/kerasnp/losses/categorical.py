@@ -322,8 +322,47 @@ def _scce_mask(
     return _sparse_inputs(y_true, y_pred, axis, ignore_class)[1]
 
 
+# ------------------------------------------- one pass for the training loop
+# `fit` checks every label once before training; then each batch needs only
+# the mean loss and the fused gradient. These compute exactly what the
+# `Loss` path computes (same operations, same float32 rounding) without the
+# per-batch checks: 2-D probabilities, no weights, mean over the batch.
+def _batch_mean(losses: np.ndarray) -> float:
+    total = np.sum(losses, dtype=losses.dtype)
+    return float(total / np.asarray(float(losses.size), dtype=losses.dtype))
+
+
+def _scce_fused_step(y_true: np.ndarray, probs: np.ndarray, out: np.ndarray | None) -> float:
+    labels = y_true.reshape(len(probs))
+    if labels.dtype.kind != "i":
+        labels = labels.astype(np.intp)
+    rows = np.arange(len(probs))
+    picked = probs[rows, labels]
+    lo, hi = clip_bounds(probs.dtype)
+    loss = _batch_mean(-np.log(np.clip(picked / np.sum(probs, axis=-1), lo, hi)))
+    if out is not None:  # (p - one_hot(y)) / n
+        np.copyto(out, probs)
+        out[rows, labels] = picked - 1
+        out *= np.asarray(1.0 / len(probs), dtype=probs.dtype)
+    return loss
+
+
+def _cce_fused_step(y_true: np.ndarray, probs: np.ndarray, out: np.ndarray | None) -> float:
+    y_true = np.asarray(y_true, dtype=probs.dtype)
+    lo, hi = clip_bounds(probs.dtype)
+    log_p = np.log(np.clip(probs / np.sum(probs, axis=-1, keepdims=True), lo, hi))
+    loss = _batch_mean(-np.sum(y_true * log_p, axis=-1))
+    if out is not None:  # (p * sum(y) - y) / n
+        np.multiply(probs, np.sum(y_true, axis=-1, keepdims=True), out=out)
+        out -= y_true
+        out *= np.asarray(1.0 / len(probs), dtype=probs.dtype)
+    return loss
+
+
 sparse_categorical_crossentropy.backward = _scce_backward
 sparse_categorical_crossentropy.fused_softmax = _scce_fused
+sparse_categorical_crossentropy.fused_softmax_step = _scce_fused_step
+categorical_crossentropy.fused_softmax_step = _cce_fused_step
 sparse_categorical_crossentropy.mask = _scce_mask
 
 

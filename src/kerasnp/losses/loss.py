@@ -382,6 +382,24 @@ class LossFunctionWrapper(Loss):
 
         return gradient
 
+    def fused_softmax_step(self) -> Callable[..., float] | None:
+        """The loss and its softmax-logit gradient in one pass, for `fit`.
+
+        Returns ``f(y_true, probs, out) -> loss`` for labels already checked,
+        2-D probabilities in this loss's dtype and no sample weights: the
+        reduced loss as `__call__` computes it, with
+        `fused_softmax_gradient(y_true, probs)` written into `out` (skipped
+        when `out` is None). None when this loss has no such form (logits,
+        label smoothing, an ignored class, another axis or reduction).
+        """
+        step = getattr(self.fn, "fused_softmax_step", None)
+        kwargs = self._fn_kwargs
+        if (step is None or kwargs.get("from_logits") or kwargs.get("label_smoothing")
+                or kwargs.get("ignore_class") is not None or kwargs.get("axis", -1) != -1
+                or self.reduction not in ("sum_over_batch_size", "mean")):
+            return None
+        return step
+
     @property
     def fused_softmax_gradient(self) -> Callable[..., np.ndarray]:
         """``f(y_true, probs, sample_weight=None)``: the gradient wrt softmax logits."""

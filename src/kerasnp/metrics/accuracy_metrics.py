@@ -156,6 +156,12 @@ class _AccuracyMetric(MeanMetricWrapper):
 
     _direction = "up"
 
+    def _add_hits(self, hits: Any, n: int) -> None:
+        """What `update_state` adds for `n` unweighted 0/1 values summing to `hits`
+        (the float32 sum of 0/1 values is exact, so the count is the same)."""
+        self.total += float(hits)
+        self.count += n
+
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "dtype": self.dtype}
 
@@ -212,6 +218,15 @@ class CategoricalAccuracy(_AccuracyMetric):
     def __init__(self, name: str = "categorical_accuracy", dtype: Any = None):
         super().__init__(categorical_accuracy, name=name, dtype=dtype)
 
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        if (sample_weight is None and isinstance(y_true, np.ndarray)
+                and isinstance(y_pred, np.ndarray) and y_pred.ndim == 2
+                and y_true.shape == y_pred.shape):  # fit's case, in one pass
+            self._add_hits(np.count_nonzero(
+                np.argmax(y_true, axis=-1) == np.argmax(y_pred, axis=-1)), len(y_pred))
+            return
+        super().update_state(y_true, y_pred, sample_weight)
+
 
 class SparseCategoricalAccuracy(_AccuracyMetric):
     """How often the arg-max of `y_pred` matches integer labels.
@@ -227,6 +242,16 @@ class SparseCategoricalAccuracy(_AccuracyMetric):
 
     def __init__(self, name: str = "sparse_categorical_accuracy", dtype: Any = None):
         super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        if (sample_weight is None and isinstance(y_true, np.ndarray)
+                and isinstance(y_pred, np.ndarray) and y_true.ndim == 1
+                and y_pred.ndim == 2 and len(y_true) == len(y_pred)
+                and y_pred.shape[1] > 0):  # fit's case, in one pass
+            self._add_hits(np.count_nonzero(np.argmax(y_pred, axis=-1) == y_true),
+                           len(y_pred))
+            return
+        super().update_state(y_true, y_pred, sample_weight)
 
 
 class TopKCategoricalAccuracy(_AccuracyMetric):

@@ -100,6 +100,13 @@ class Mean(Metric):
         self.count = 0.0
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:
+        if type(values) is float and type(sample_weight) is int:
+            # a batch loss weighted by the batch size (fit's tracker): what the
+            # general path computes, without building arrays
+            real = np.dtype(self.dtype).type
+            self.total += float(real(values) * real(sample_weight))
+            self.count += float(real(sample_weight))
+            return
         values, weights = samplewise(values, sample_weight, np.mean, self.dtype)
         self.total += float(np.sum(values))
         if weights is not None:

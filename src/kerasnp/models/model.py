@@ -11,20 +11,25 @@ One training step is forward, loss, backward, optimizer update:
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from .. import _blas
 from .. import losses as losses_mod
 from .. import metrics as metrics_mod
 from .. import optimizers as optimizers_mod
 from .._errors import KerasnpError, check_bool, check_float, check_int
 from ..callbacks import CallbackList, History, ProgbarLogger
+from ..callbacks.callback import LazyLogs
 from ..layers.layer import Layer
 from ..utils.random import make_rng
 from . import checks
 from . import data as data_mod
 from .compile import CompiledMetrics, resolve_loss
+from .step import StepPlan, inference_rows, largest_product
 
 
 class Model(Layer):
@@ -44,6 +49,7 @@ class Model(Layer):
         self._compile_config: dict[str, Any] | None = None
         self._pending_loss = None
         self._fused = None
+        self._plan: StepPlan | None = None
         self._rng = make_rng()
 
     # ------------------------------------------------------------------ compile
@@ -156,19 +162,34 @@ class Model(Layer):
         return loss, y_pred, grads, variables
 
     def train_step(self, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> float:
-        """Forward, loss, backward and one optimizer update. Returns the batch loss."""
-        loss, y_pred, grads, variables = self.compute_gradients(x, y, sample_weight)
-        self.optimizer.apply(grads, variables)
+        """Forward, loss, backward and one optimizer update. Returns the batch loss.
+
+        The same numbers as `compute_gradients` then `optimizer.apply`, computed
+        in buffers the layers reuse (see `models.step`).
+        """
+        plan = self._plan or StepPlan(self)
+        loss, y_pred = plan.train(x, y, sample_weight)
         self._loss_tracker.update_state(loss, sample_weight=len(x))
-        self._metrics_for(y, y_pred.shape).update_state(y, y_pred, sample_weight)
+        self._metrics_for(y, y_pred.shape).update_state(y, plan.for_metrics(y_pred),
+                                                        sample_weight)
         return loss
 
     def test_step(self, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> float:
-        y_pred = self._forward(x, training=False)
-        loss = self.loss(y, y_pred, sample_weight) + self._regularization_loss()
+        plan = self._plan or StepPlan(self)
+        loss, y_pred = plan.test(x, y, sample_weight)
         self._loss_tracker.update_state(loss, sample_weight=len(x))
-        self._metrics_for(y, y_pred.shape).update_state(y, y_pred, sample_weight)
+        self._metrics_for(y, y_pred.shape).update_state(y, plan.for_metrics(y_pred),
+                                                        sample_weight)
         return loss
+
+    def _forward_reusing(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """`_forward` whose result may live in a buffer reused by the next call."""
+        return self._forward(x, training=training)
+
+    def _backward_to(self, grad: np.ndarray, through_last_activation: bool = True,
+                    start: int = 0) -> None:
+        """`_backward` that may reuse buffers and skip layers below `start`."""
+        self._backward(grad, through_last_activation)
 
     def _logs(self) -> dict[str, float]:
         logs = {"loss": self._loss_tracker.result()}
@@ -285,11 +306,13 @@ class Model(Layer):
         self.stop_training = False
         want_batch_begin = cbs.wants("on_train_batch_begin")
         want_batch_end = cbs.wants("on_train_batch_end")
+        # the progress bar reads batch logs only when it redraws: build them then
+        lazy_logs = not cbs.needs_logs("on_train_batch_end")
         val_batch_size = data_mod.batch_size_or_default(validation_batch_size or batch_size)
 
         cbs.on_train_begin()
         logs: dict[str, float] = {}
-        with _StopOnInterrupt() as interrupt:
+        with _StopOnInterrupt() as interrupt, self._loop(batch_size):
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 cbs.on_epoch_begin(epoch)
@@ -303,7 +326,8 @@ class Model(Layer):
                         cbs.on_train_batch_begin(step)
                     self.train_step(xb, yb, wb)
                     if want_batch_end:
-                        cbs.on_train_batch_end(step, self._logs())
+                        cbs.on_train_batch_end(step, LazyLogs(self._logs) if lazy_logs
+                                               else self._logs())
                     if interrupt.requested or self.stop_training:
                         break  # a batch callback (TerminateOnNaN) may stop, as in Keras
                 if interrupt.requested:
@@ -324,6 +348,17 @@ class Model(Layer):
         cbs.on_train_end(logs)
         return history
 
+    @contextlib.contextmanager
+    def _loop(self, batch_size: int) -> Iterator[None]:
+        """The block of `fit`/`evaluate`/`predict`: its steps share one `StepPlan`
+        (the data was checked first) and the BLAS threads suit the batch size."""
+        previous, self._plan = self._plan, StepPlan(self, labels_checked=True)
+        try:
+            with _blas.limited(largest_product(self, batch_size)):
+                yield
+        finally:
+            self._plan = previous
+
     def _check_data(self, x: np.ndarray, y: np.ndarray | None, where: str) -> None:
         """Checks on the data before any work starts (see `models.checks`)."""
         if y is not None and self._pending_loss is not None:
@@ -338,15 +373,23 @@ class Model(Layer):
                          batch_size: int, steps: int | None = None,
                          cbs: CallbackList | None = None) -> dict[str, float]:
         self.reset_metrics()
-        batches = data_mod.Batches(x, y, w, batch_size)
+        want_batch_end = cbs is not None and cbs.wants("on_test_batch_end")
+        per_batch = cbs is not None and (cbs.wants("on_test_batch_begin")
+                                         or cbs.needs_logs("on_test_batch_end"))
+        # no callback watches single batches: compute several at once
+        rows = batch_size if per_batch else inference_rows(self, batch_size)
+        n = len(x) if steps is None else min(len(x), steps * batch_size)
+        batches = data_mod.Batches(x[:n], y[:n], None if w is None else w[:n], rows)
         if cbs is not None:
             cbs.on_test_begin()
-        for step, (xb, yb, wb) in enumerate(batches(None, steps)):
-            if cbs is not None:
+        for step, (xb, yb, wb) in enumerate(batches()):
+            if per_batch:
                 cbs.on_test_batch_begin(step)
             self.test_step(xb, yb, wb)
-            if cbs is not None and cbs.wants("on_test_batch_end"):
-                cbs.on_test_batch_end(step, self._logs())
+            if want_batch_end:
+                for batch in _batches_in(step, rows, len(xb), batch_size):
+                    cbs.on_test_batch_end(batch, LazyLogs(self._logs) if not per_batch
+                                          else self._logs())
         logs = self._logs()
         if cbs is not None:
             cbs.on_test_end(logs)
@@ -380,7 +423,8 @@ class Model(Layer):
             "_mode": "evaluate"})
         if verbose:
             cbs.append(ProgbarLogger())
-        logs = self._evaluate_arrays(x, y, w, batch_size, steps, cbs)
+        with self._loop(inference_rows(self, batch_size)):
+            logs = self._evaluate_arrays(x, y, w, batch_size, steps, cbs)
         if return_dict:
             return logs
         ordered = [logs["loss"]]
@@ -398,25 +442,31 @@ class Model(Layer):
         x = data_mod.as_inputs(x)
         self._ensure_built(x)
         self._check_data(x, None, "predict")
-        batches = data_mod.Batches(x, None, None, batch_size)
-        cbs = CallbackList(callbacks, model=self,
-                           params={"verbose": verbose, "epochs": 1, "steps": batches.steps})
+        cbs = CallbackList(callbacks, model=self, params={
+            "verbose": verbose, "epochs": 1, "steps": -(-len(x) // batch_size)})
         if verbose:
             cbs.append(ProgbarLogger())
+        per_batch = cbs.wants("on_predict_batch_begin") or cbs.needs_logs("on_predict_batch_end")
+        # no callback watches single batches: compute several at once
+        rows = batch_size if per_batch else inference_rows(self, batch_size)
+        n = len(x) if steps is None else min(len(x), steps * batch_size)
+        batches = data_mod.Batches(x[:n], None, None, rows)
         cbs.on_predict_begin()
         out = None
-        for step, (xb, _, _) in enumerate(batches(None, steps)):
-            cbs.on_predict_batch_begin(step)
-            yb = self._forward(xb, training=False)
-            if out is None:
-                out = np.empty((len(x),) + yb.shape[1:], dtype=yb.dtype)
-            out[step * batch_size: step * batch_size + len(yb)] = yb
-            cbs.on_predict_batch_end(step, {"outputs": yb})
+        with _blas.limited(largest_product(self, rows)):
+            for step, (xb, _, _) in enumerate(batches()):
+                cbs.on_predict_batch_begin(step)
+                yb = self._forward_reusing(xb, training=False)  # valid until the next batch
+                if out is None:
+                    out = np.empty((n,) + yb.shape[1:], dtype=yb.dtype)
+                start = step * rows
+                out[start: start + len(yb)] = yb
+                for batch in _batches_in(step, rows, len(yb), batch_size):
+                    first = batch * batch_size
+                    cbs.on_predict_batch_end(batch, {"outputs": out[first: first + batch_size]})
         cbs.on_predict_end()
         if out is None:
             raise KerasnpError("predict received no samples: x is empty.")
-        if steps is not None:
-            out = out[: min(len(x), steps * batch_size)]
         return out
 
     # ------------------------------------------------------------- on_batch API
@@ -567,6 +617,13 @@ def _check_verbose(owner: str, verbose: Any) -> int:
         raise KerasnpError(f"Invalid value for argument `verbose` of {owner}: expected 0, 1, 2 "
                            f"or 'auto'. Received: verbose={verbose!r}")
     return int(verbose)
+
+
+def _batches_in(chunk: int, rows: int, size: int, batch_size: int) -> range:
+    """The indices of the `batch_size` batches that chunk `chunk` (of `rows`
+    rows, `size` of them present) covers."""
+    first = chunk * rows
+    return range(first // batch_size, -(-(first + size) // batch_size))
 
 
 def _shuffle_within_batches(rng: np.random.Generator, n: int, batch_size: int) -> np.ndarray:

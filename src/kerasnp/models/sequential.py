@@ -137,6 +137,24 @@ class Sequential(Model):
             grad = layer.backprop(grad)
         return grad
 
+    def _forward_reusing(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """`_forward` for fit/evaluate/predict: the result may live in a layer's
+        buffer, valid until the next forward pass."""
+        for layer in self._layers:
+            x = layer._forward_reusing(x, training)
+        return x
+
+    def _backward_to(self, grad: np.ndarray, through_last_activation: bool = True,
+                    start: int = 0) -> None:
+        """`_backward` for fit: fills the layers' `grads` down to layer `start`
+        (the first one with trainable weights) and skips the gradient that
+        layer would pass to its inputs."""
+        layers = self._layers
+        last = len(layers) - 1
+        for i in range(last, start - 1, -1):
+            grad = layers[i]._backward_reusing(grad, i > start,
+                                               through_last_activation or i < last)
+
     # ----------------------------------------------------------------- weights
     @property
     def weights(self) -> list[Any]:

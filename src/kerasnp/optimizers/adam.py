@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _parallel
 from .._errors import KerasnpError, check_bool, check_float
 from ..variables import Variable
 from .optimizer import Optimizer
@@ -83,7 +84,14 @@ class Adam(Optimizer):
 
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         i = self._index[id(variable)]
-        m, v, tmp = self._momentums[i].value, self._velocities[i].value, self._tmp[i]
+        # element by element, so a large variable may be updated in two halves at once
+        _parallel.elementwise(
+            self._update_arrays, gradient=np.asarray(gradient), m=self._momentums[i].value,
+            v=self._velocities[i].value, tmp=self._tmp[i], w=variable.value,
+            v_hat=self._velocity_hats[i].value if self.amsgrad else None)
+
+    def _update_arrays(self, gradient: np.ndarray, m: np.ndarray, v: np.ndarray,
+                       tmp: np.ndarray, w: np.ndarray, v_hat: np.ndarray | None = None) -> None:
         np.subtract(gradient, m, out=tmp)
         tmp *= 1.0 - self.beta_1
         m += tmp
@@ -91,15 +99,14 @@ class Adam(Optimizer):
         tmp -= v
         tmp *= 1.0 - self.beta_2
         v += tmp
-        if self.amsgrad:
-            v_hat = self._velocity_hats[i].value
+        if v_hat is not None:
             np.maximum(v_hat, v, out=v_hat)
             v = v_hat
         np.sqrt(v, out=tmp)
         tmp += self.epsilon
         np.divide(m, tmp, out=tmp)
         tmp *= self._alpha
-        variable.value -= tmp
+        w -= tmp
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _parallel
 from .._errors import check_bool, check_float
 from ..variables import Variable
 from .optimizer import Optimizer
@@ -71,13 +72,22 @@ class RMSprop(Optimizer):
 
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         i = self._index[id(variable)]
-        v, tmp, rho = self._velocities[i].value, self._tmp[i], self.rho
+        # element by element, so a large variable may be updated in two halves at once
+        _parallel.elementwise(
+            self._update_arrays, gradient=np.asarray(gradient), v=self._velocities[i].value,
+            tmp=self._tmp[i], w=variable.value, learning_rate=learning_rate,
+            mean=self._average_gradients[i].value if self.centered else None,
+            velocity=self._momentums[i].value if self.momentum > 0 else None)
+
+    def _update_arrays(self, gradient: np.ndarray, v: np.ndarray, tmp: np.ndarray,
+                       w: np.ndarray, learning_rate: float, mean: np.ndarray | None,
+                       velocity: np.ndarray | None) -> None:
+        rho = self.rho
         np.multiply(gradient, gradient, out=tmp)
         tmp *= 1.0 - rho
         v *= rho
         v += tmp
-        if self.centered:
-            mean = self._average_gradients[i].value
+        if mean is not None:
             np.multiply(gradient, 1.0 - rho, out=tmp)
             mean *= rho
             mean += tmp
@@ -89,13 +99,12 @@ class RMSprop(Optimizer):
         np.sqrt(tmp, out=tmp)
         np.divide(gradient, tmp, out=tmp)
         tmp *= learning_rate
-        if self.momentum > 0:
-            velocity = self._momentums[i].value
+        if velocity is not None:
             velocity *= self.momentum
             velocity += tmp
-            variable.value -= velocity
+            w -= velocity
         else:
-            variable.value -= tmp
+            w -= tmp
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -11,6 +11,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Mapping
 from typing import Any, TextIO
 
 _GREEN, _GREY, _BOLD, _RESET = "\x1b[32m", "\x1b[37m", "\x1b[1m", "\x1b[0m"
@@ -81,7 +82,7 @@ class Progbar:
         """Show step `current` with `values` (a dict or (name, value) pairs)."""
         if finalize is None:
             finalize = self.target is not None and current >= self.target
-        for key, value in (values.items() if isinstance(values, dict) else values or ()):
+        for key, value in (values.items() if isinstance(values, Mapping) else values or ()):
             self._values[key] = value
         now = time.time()
         if self._time_after_first is None and current >= 1:
@@ -96,6 +97,14 @@ class Progbar:
             self._write(self._line(current, now, finalize), dynamic, finalize)
         elif self.verbose == 2 and finalize:
             self._write(self._line2(current, now), False, True)
+
+    def will_draw(self) -> bool:
+        """Whether an `update` now (not final) would redraw the bar, so a caller
+        can skip computing values that would not be shown."""
+        if self.verbose != 1:
+            return False
+        dynamic = _is_interactive(self.stream) if self._dynamic is None else self._dynamic
+        return dynamic and time.time() - self._last_update >= self.interval
 
     def add(self, n: int, values: Any = None) -> None:
         self.update(self._seen + n, values)

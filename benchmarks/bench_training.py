@@ -1,0 +1,222 @@
+"""Train the benchmark recipes with kerasnp and print one JSON line.
+
+    python benchmarks/bench_training.py                    # seed and mnist_mlp
+    python benchmarks/bench_training.py --recipe seed --epochs 5
+
+Recipes (MNIST, pixels / 255, integer labels, sparse categorical
+cross-entropy, metrics=["accuracy"]):
+
+  seed       Dense(128, relu) -> Dropout(0.2) -> Dense(64, relu, L2 1e-3)
+             -> Dense(10, softmax); Adam; batch 32; validation_split 0.2
+  mnist_mlp  Dense(512, relu) -> Dropout(0.2) -> Dense(512, relu) ->
+             Dropout(0.2) -> Dense(10, softmax); RMSprop; batch 128;
+             the test set as validation data
+  tiny       Dense(20, relu, L2 1e-3) -> Dense(4, relu, L2 1e-3) ->
+             Dense(10, softmax); Adam; batch 32; validation_split 0.2
+
+Each recipe runs in a fresh process, so its import time and peak memory
+are its own. Per recipe the line holds:
+
+  epoch_s           every epoch's wall seconds (training + validation, timed
+                    from on_epoch_begin to on_epoch_end, as compare.py does)
+  steady_epoch_s    the median of the epochs after the first
+  floor_epoch_s     the matrix-multiply floor of one epoch: only the products
+                    of the same shapes (forward, kernel gradients, input
+                    gradients below the first layer for every training batch;
+                    forward for every validation batch), into preallocated
+                    arrays, multiplied as `fit` multiplies (BLAS threads,
+                    large products split over two threads) and as plain NumPy
+                    with the BLAS's default threads, whichever is faster
+  floor_ratio       steady_epoch_s / floor_epoch_s
+  test_accuracy     after the last epoch, on the 10,000 test images
+  predict_images_per_s, evaluate_images_per_s   on the test images, batch 32
+  import_s          `import kerasnp` (NumPy already imported)
+  peak_rss_mb       the process's peak resident memory
+
+Absolute times on shared machines are noisy; ratios measured in one run
+are what to compare (see benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+RECIPES = ("seed", "mnist_mlp", "tiny")
+
+
+def build(keras, recipe: str):
+    """The recipe's compiled model, batch size and validation arguments."""
+    L, R = keras.layers, keras.regularizers
+    if recipe == "seed":
+        layers = [L.Dense(128, activation="relu"), L.Dropout(0.2),
+                  L.Dense(64, activation="relu", kernel_regularizer=R.l2(1e-3)),
+                  L.Dense(10, activation="softmax")]
+        optimizer, batch = keras.optimizers.Adam(), 32
+    elif recipe == "mnist_mlp":
+        layers = [L.Dense(512, activation="relu"), L.Dropout(0.2),
+                  L.Dense(512, activation="relu"), L.Dropout(0.2),
+                  L.Dense(10, activation="softmax")]
+        optimizer, batch = keras.optimizers.RMSprop(), 128
+    elif recipe == "tiny":
+        layers = [L.Dense(20, activation="relu", kernel_regularizer=R.l2(1e-3)),
+                  L.Dense(4, activation="relu", kernel_regularizer=R.l2(1e-3)),
+                  L.Dense(10, activation="softmax")]
+        optimizer, batch = keras.optimizers.Adam(), 32
+    else:
+        raise SystemExit(f"unknown recipe {recipe!r}; choose from {', '.join(RECIPES)}")
+    model = keras.Sequential([keras.Input(shape=(784,))] + layers)
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model, batch
+
+
+def load_mnist(keras):
+    """Float32 pixels in [0, 1], scaled in place (no second copy of the data)."""
+    (x, y), (xt, yt) = keras.datasets.mnist.load_data()
+    x = x.reshape(-1, 784).astype("float32")
+    x /= 255.0
+    xt = xt.reshape(-1, 784).astype("float32")
+    xt /= 255.0
+    return x, y.astype("int64"), xt, yt.astype("int64")
+
+
+def _batch_sizes(n: int, batch: int) -> list[tuple[int, int]]:
+    """`[(rows, how many batches)]` of an epoch over `n` samples."""
+    full, rest = divmod(n, batch)
+    return [(batch, full)] + ([(rest, 1)] if rest else [])
+
+
+def matmul_floor(dims: list[int], n_train: int, n_val: int, batch: int, matmul=None,
+                 repeats: int = 3) -> float:
+    """Seconds of the matrix products alone in one epoch of an MLP `dims`
+    (`matmul(a, b, out)`: how to multiply; NumPy's by default)."""
+    if matmul is None:
+        def matmul(a, b, out):
+            return np.matmul(a, b, out=out)
+
+    rng = np.random.default_rng(0)
+    kernels = [rng.standard_normal((a, b), dtype=np.float32) * 0.05
+               for a, b in zip(dims[:-1], dims[1:], strict=True)]
+
+    def products(rows: int, count: int, backward: bool) -> float:
+        acts = [rng.random((rows, d), dtype=np.float32) for d in dims]
+        outs = [np.empty((rows, d), dtype=np.float32) for d in dims]
+        grads = [np.empty_like(k) for k in kernels]
+        start = time.perf_counter()
+        for _ in range(count):
+            for i, k in enumerate(kernels):
+                matmul(acts[i], k, outs[i + 1])
+            if backward:
+                for i in range(len(kernels) - 1, -1, -1):
+                    matmul(acts[i].T, acts[i + 1], grads[i])
+                    if i > 0:
+                        matmul(acts[i + 1], kernels[i].T, outs[i])
+        return time.perf_counter() - start
+
+    def epoch() -> float:
+        total = sum(products(r, c, True) for r, c in _batch_sizes(n_train, batch))
+        return total + sum(products(r, c, False) for r, c in _batch_sizes(n_val, batch))
+
+    return min(epoch() for _ in range(repeats))
+
+
+def run_recipe(recipe: str, epochs: int, seed: int) -> dict:
+    start = time.perf_counter()
+    import kerasnp as keras
+    from kerasnp import _blas, _parallel
+    from kerasnp.models.step import largest_product
+
+    import_s = time.perf_counter() - start
+    keras.utils.set_random_seed(seed)
+    x, y, xt, yt = load_mnist(keras)
+    model, batch = build(keras, recipe)
+    times: list[float] = []
+
+    class Clock(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.t)
+
+    fit = {"validation_data": (xt, yt)} if recipe == "mnist_mlp" else {"validation_split": 0.2}
+    history = model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, callbacks=[Clock()],
+                        **fit)
+    loss, acc = model.evaluate(xt, yt, verbose=0)
+
+    start = time.perf_counter()
+    model.predict(xt, verbose=0)
+    predict_s = time.perf_counter() - start
+    start = time.perf_counter()
+    model.evaluate(xt, yt, verbose=0)
+    evaluate_s = time.perf_counter() - start
+
+    dims = [784] + [layer.units for layer in model.layers if hasattr(layer, "units")]
+    n_train = len(x) if recipe == "mnist_mlp" else int(len(x) * 0.8)
+    n_val = len(xt) if recipe == "mnist_mlp" else len(x) - n_train
+    with _blas.limited(largest_product(model, batch)):  # as fit multiplies
+        floor_training_threads = matmul_floor(dims, n_train, n_val, batch, _parallel.matmul)
+    floor_default_threads = matmul_floor(dims, n_train, n_val, batch)
+    floor = min(floor_training_threads, floor_default_threads)
+    steady = statistics.median(times[1:]) if len(times) > 1 else times[0]
+    return {
+        "recipe": recipe, "epochs": epochs, "batch_size": batch,
+        "epoch_s": [round(t, 4) for t in times], "steady_epoch_s": round(steady, 4),
+        "floor_epoch_s": round(floor, 4), "floor_ratio": round(steady / floor, 3),
+        "floor_epoch_s_by_threads": {"training": round(floor_training_threads, 4),
+                                     "default": round(floor_default_threads, 4)},
+        "test_accuracy": round(float(acc), 5), "test_loss": round(float(loss), 5),
+        "history": {k: round(float(v[-1]), 5) for k, v in history.history.items()},
+        "predict_images_per_s": round(len(xt) / predict_s),
+        "evaluate_images_per_s": round(len(xt) / evaluate_s),
+        "import_s": round(import_s, 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipe", action="append", choices=RECIPES,
+                        help="a recipe to run (repeatable). Defaults to seed and mnist_mlp.")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    recipes = args.recipe or ["seed", "mnist_mlp"]
+    if args.child:
+        print(json.dumps(run_recipe(recipes[0], args.epochs, args.seed)))
+        return
+    results = {}
+    for recipe in recipes:
+        cmd = [sys.executable, os.path.abspath(__file__), "--child", "--recipe", recipe,
+               "--epochs", str(args.epochs), "--seed", str(args.seed)]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode:
+            sys.exit(f"{recipe} failed:\n{done.stderr[-3000:]}")
+        results[recipe] = json.loads(done.stdout.strip().splitlines()[-1])
+    blas = {}
+    try:
+        from kerasnp import _blas
+
+        blas = {"blas_threads": _blas.threads()}
+    except ImportError:
+        pass
+    machine = {"python": platform.python_version(), "numpy": np.__version__,
+               "cpus": os.cpu_count(), **blas,
+               "env": {k: v for k, v in os.environ.items()
+                       if k.startswith(("OPENBLAS_", "OMP_", "KERASNP_"))}}
+    print(json.dumps({"machine": machine, "recipes": results}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""How many threads NumPy's BLAS uses while kerasnp trains, predicts or evaluates.
+
+A small MLP multiplies small matrices (a batch of 32 by a 784x128 kernel)
+thousands of times per epoch. OpenBLAS splits even these between all cores,
+and its threads wait for each other inside every product by spinning: with
+the other core idle that is up to twice as fast, but when another process
+keeps a core busy the waiting turns a 60 us product into milliseconds
+(measured: the `seed` recipe's step went from 0.6 ms to 6 ms on a 2-core
+machine with a busy neighbour). One thread is steady.
+
+So `fit`, `evaluate` and `predict` run the BLAS on one thread while every
+product of the step is small (`SMALL_PRODUCT` multiply-adds or fewer), and
+restore the previous count when they return; the larger of those products
+use the second core their own way (`_parallel`). Products above the limit
+keep the threads OpenBLAS chose. Nothing changes when:
+
+- the environment sets `KERASNP_BLAS_THREADS` (a number: that many threads
+  in kerasnp's loops; `0`: leave the BLAS alone), or the user already chose
+  with `OPENBLAS_NUM_THREADS` / `OMP_NUM_THREADS` (honoured as set);
+- NumPy does not use an OpenBLAS that this module can find (MKL, Apple's
+  Accelerate): then every function here does nothing.
+
+The thread count never changes the arithmetic of one product much, but it
+can change its last bits, so it is chosen from the model's shapes only
+(never from timings): two runs of the same script give the same numbers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+#: the largest product (rows x inner x columns multiply-adds) run on one thread
+SMALL_PRODUCT = 64_000_000
+
+_SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+            "openblas_set_num_threads64_", "openblas_set_num_threads")
+_GETTERS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
+            "openblas_get_num_threads64_", "openblas_get_num_threads")
+_UNSET = object()
+_functions: Any = _UNSET
+#: True inside a `limited` block that put the BLAS on one thread
+single_threaded = False
+
+
+def _loaded_libraries() -> list[str]:
+    """Paths of OpenBLAS libraries that may be loaded in this process."""
+    import glob
+
+    paths: list[str] = []
+    if sys.platform.startswith("linux"):
+        try:
+            with open("/proc/self/maps") as maps:
+                for line in maps:
+                    path = line.rsplit(None, 1)[-1]
+                    if "openblas" in os.path.basename(path).lower() and path not in paths:
+                        paths.append(path)
+        except OSError:
+            pass
+    here = os.path.dirname(np.__file__)
+    for folder in (os.path.join(here, "..", "numpy.libs"), os.path.join(here, ".dylibs")):
+        paths += sorted(glob.glob(os.path.join(folder, "*openblas*")))
+    return paths
+
+
+def _find() -> tuple[Any, Any] | None:
+    """`(get, set)` of the loaded OpenBLAS, or None."""
+    import ctypes  # here, not at import: only a loop needs it
+
+    mode = getattr(os, "RTLD_NOLOAD", 0) | getattr(os, "RTLD_NOW", 0)
+    for path in _loaded_libraries():
+        try:  # RTLD_NOLOAD: only a library NumPy already loaded
+            lib = ctypes.CDLL(path, mode=mode)
+        except OSError:
+            continue
+        for get_name, set_name in zip(_GETTERS, _SETTERS, strict=True):
+            getter, setter = getattr(lib, get_name, None), getattr(lib, set_name, None)
+            if getter is not None and setter is not None:
+                getter.restype, setter.restype = ctypes.c_int, None
+                setter.argtypes = [ctypes.c_int]
+                return getter, setter
+    return None
+
+
+def _blas() -> tuple[Any, Any] | None:
+    global _functions
+    if _functions is _UNSET:
+        try:
+            _functions = _find()
+        except Exception:  # an unusual platform: leave the BLAS alone
+            _functions = None
+    return _functions
+
+
+def threads() -> int | None:
+    """The number of threads the BLAS uses now (None: unknown BLAS)."""
+    blas = _blas()
+    return None if blas is None else int(blas[0]())
+
+
+def _wanted(largest_product: int) -> int | None:
+    """The thread count for kerasnp's loops, or None to leave the BLAS alone."""
+    chosen = os.environ.get("KERASNP_BLAS_THREADS", "").strip()
+    if chosen:
+        try:
+            count = int(chosen)
+        except ValueError:
+            return None
+        return count if count > 0 else None
+    if os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS"):
+        return None
+    return 1 if largest_product <= SMALL_PRODUCT else None
+
+
+@contextlib.contextmanager
+def limited(largest_product: int) -> Iterator[None]:
+    """Run the block with the thread count `_wanted` picks, then restore it.
+
+    Args:
+        largest_product: the largest multiply-add count of one matrix product
+            in the loop (batch x inputs x units for a Dense layer).
+    """
+    wanted = _wanted(largest_product)
+    blas = _blas() if wanted is not None else None
+    if blas is None:
+        yield
+        return
+    global single_threaded
+    previous, previous_flag = int(blas[0]()), single_threaded
+    if previous != wanted:
+        blas[1](wanted)
+    single_threaded = wanted == 1
+    try:
+        yield
+    finally:
+        single_threaded = previous_flag
+        if previous != wanted:
+            blas[1](previous)

@@ -1,0 +1,132 @@
+"""Large matrix products and optimizer updates on two cores, without waiting
+for a busy one.
+
+OpenBLAS's own threads synchronise inside every product and spin while they
+wait, so on a machine where another program holds a core a threaded product
+can take many times longer than a single-threaded one. kerasnp's loops run
+the BLAS on one thread (`_blas`) and split a large product in two halves by
+rows instead: a helper thread is offered the second half while the caller
+computes the first; if the helper has not taken it by then, the caller
+computes it too. So an idle second core halves the time, and a busy one
+costs little more than the product alone.
+
+The halves are the same whoever computes them, so the numbers do not
+depend on timing: the split depends on the shapes only.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import _blas
+
+#: products of at least this many multiply-adds are split in two
+SPLIT_PRODUCT = 16_000_000
+#: elementwise updates of at least this many elements are split in two
+SPLIT_ELEMENTS = 200_000
+
+
+class _Half:
+    """The second half of a piece of work: whoever claims it first runs it."""
+
+    __slots__ = ("fn", "args", "error", "_claim", "done")
+
+    def __init__(self, fn: Callable[..., Any], args: tuple):
+        self.fn, self.args, self.error = fn, args, None
+        self._claim = threading.Lock()
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        if not self._claim.acquire(blocking=False):
+            return
+        try:
+            self.fn(*self.args)
+        except BaseException as exc:  # re-raised by the caller
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def join(self) -> None:
+        self.run()  # not taken yet: the caller runs it
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+
+
+class _Helper:
+    """One daemon thread that runs the halves it is offered."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Condition()
+        self._offered: _Half | None = None
+        self._pid = -1
+
+    def offer(self, half: _Half) -> None:
+        if self._pid != os.getpid():  # first use, or a forked child (threads do not fork)
+            self._pid = os.getpid()
+            self._ready, self._offered = threading.Condition(), None
+            threading.Thread(target=self._serve, name="kerasnp-matmul", daemon=True).start()
+        with self._ready:
+            self._offered = half
+            self._ready.notify()
+
+    def _serve(self) -> None:
+        ready = self._ready
+        while True:
+            with ready:
+                while self._offered is None:
+                    ready.wait()
+                half, self._offered = self._offered, None
+            half.run()
+
+
+_helper = _Helper()
+
+
+def _in_halves(fn: Callable[..., Any], first: tuple, second: tuple) -> None:
+    half = _Half(fn, second)
+    _helper.offer(half)
+    fn(*first)
+    half.join()
+
+
+def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """`np.matmul(a, b, out=out)` for 2-D arrays; while the BLAS runs on one
+    thread (`_blas.single_threaded`), a large one is split by rows of `a`."""
+    rows = a.shape[0]
+    if (not _blas.single_threaded or rows < 2
+            or rows * a.shape[1] * b.shape[1] < SPLIT_PRODUCT):
+        return np.matmul(a, b, out=out)
+    h = rows // 2
+    _in_halves(_matmul_into, (a[:h], b, out[:h]), (a[h:], b, out[h:]))
+    return out
+
+
+def _matmul_into(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    np.matmul(a, b, out=out)
+
+
+def elementwise(fn: Callable[..., Any], **arguments: Any) -> None:
+    """`fn(**arguments)`, where `fn` works element by element (an optimizer
+    update) on the array arguments (others, such as None or a learning rate,
+    are passed as they are). In kerasnp's loops, large contiguous arrays of
+    one shape are updated in two halves at once: elementwise, the halves give
+    exactly the numbers of the whole."""
+    arrays = {k: v for k, v in arguments.items() if isinstance(v, np.ndarray)}
+    shape = next(iter(arrays.values())).shape
+    if (not _blas.single_threaded or math.prod(shape) < SPLIT_ELEMENTS
+            or any(a.shape != shape or not a.flags.c_contiguous for a in arrays.values())):
+        fn(**arguments)
+        return
+    h = math.prod(shape) // 2
+    first, second = dict(arguments), dict(arguments)
+    for key, a in arrays.items():
+        flat = a.reshape(-1)
+        first[key], second[key] = flat[:h], flat[h:]
+    _in_halves(lambda kwargs: fn(**kwargs), (first,), (second,))
