@@ -256,3 +256,13 @@ def test_metrics_passed_positionally_get_a_hint():
     with pytest.raises(KerasnpError, match="loss_weights"):
         model.compile("adam", "mse", loss_weights=[0.5])
     model.compile("adam", "mse", loss_weights=[1.0])
+
+
+def test_progbar_unit_name():
+    from kerasnp.utils.progbar import Progbar
+
+    stream = io.StringIO()
+    bar = Progbar(3, stream=stream, unit_name="epoch", verbose=2)
+    for i in range(1, 4):
+        bar.update(i)
+    assert stream.getvalue().rstrip().endswith("/epoch")

@@ -17,13 +17,13 @@ from typing import Any, TextIO
 _GREEN, _GREY, _BOLD, _RESET = "\x1b[32m", "\x1b[37m", "\x1b[1m", "\x1b[0m"
 
 
-def _format_time(seconds: float) -> str:
-    """`" 35ms/step"`: Keras's per-step time (s, ms or us)."""
+def _format_time(seconds: float, unit: str = "step") -> str:
+    """`" 35ms/step"`: Keras's time per unit (s, ms or us)."""
     if seconds >= 1 or seconds == 0:
-        return f" {seconds:.0f}s/step"
+        return f" {seconds:.0f}s/{unit}"
     if seconds >= 1e-3:
-        return f" {seconds * 1e3:.0f}ms/step"
-    return f" {seconds * 1e6:.0f}us/step"
+        return f" {seconds * 1e3:.0f}ms/{unit}"
+    return f" {seconds * 1e6:.0f}us/{unit}"
 
 
 def _format_eta(eta: float) -> str:
@@ -139,13 +139,13 @@ class Progbar:
             timing = f"{elapsed:.0f}s"
         else:
             timing = _format_eta(per_step * (self.target - current))
-        return f"{bar} {_BOLD}{timing}{_RESET}{_format_time(per_step)}{self._metrics()}"
+        return f"{bar} {_BOLD}{timing}{_RESET}{_format_time(per_step, self.unit_name)}{self._metrics()}"
 
     def _line2(self, current: int, now: float) -> str:
         digits = int(math.log10(self.target)) + 1 if self.target else 1
         count = f"{current:>{digits}}/{self.target}" if self.target else f"{current}"
         return (f"{count} - {now - self._start:.0f}s -"
-                f"{_format_time(self._per_step(current, now))}{self._metrics(v2=True)}")
+                f"{_format_time(self._per_step(current, now), self.unit_name)}{self._metrics(v2=True)}")
 
     def _write(self, line: str, dynamic: bool, final: bool) -> None:
         stream = self.stream
