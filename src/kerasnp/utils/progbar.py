@@ -139,13 +139,14 @@ class Progbar:
             timing = f"{elapsed:.0f}s"
         else:
             timing = _format_eta(per_step * (self.target - current))
-        return f"{bar} {_BOLD}{timing}{_RESET}{_format_time(per_step, self.unit_name)}{self._metrics()}"
+        per_unit = _format_time(per_step, self.unit_name)
+        return f"{bar} {_BOLD}{timing}{_RESET}{per_unit}{self._metrics()}"
 
     def _line2(self, current: int, now: float) -> str:
         digits = int(math.log10(self.target)) + 1 if self.target else 1
         count = f"{current:>{digits}}/{self.target}" if self.target else f"{current}"
-        return (f"{count} - {now - self._start:.0f}s -"
-                f"{_format_time(self._per_step(current, now), self.unit_name)}{self._metrics(v2=True)}")
+        per_unit = _format_time(self._per_step(current, now), self.unit_name)
+        return f"{count} - {now - self._start:.0f}s -{per_unit}{self._metrics(v2=True)}"
 
     def _write(self, line: str, dynamic: bool, final: bool) -> None:
         stream = self.stream
