@@ -61,3 +61,23 @@ class CompiledMetrics:
 
     def results(self) -> dict[str, float]:
         return {m.name: float(m.result()) for m in self.metrics}
+
+
+def check_loss_weights(loss_weights: Any) -> None:
+    """One output has one loss: only a weight of 1 (or None) means anything."""
+    if loss_weights is None:
+        return
+    values = (list(loss_weights.values()) if isinstance(loss_weights, dict)
+              else list(loss_weights) if isinstance(loss_weights, (list, tuple))
+              else [loss_weights])
+    if any(isinstance(v, str) for v in values):
+        raise KerasnpError(
+            "Invalid value for argument `loss_weights` of compile: expected numbers. "
+            f"Received: loss_weights={loss_weights!r}. The third positional argument of "
+            "compile is loss_weights; pass metrics by name: compile(optimizer, loss, "
+            "metrics=['accuracy']).")
+    if len(values) != 1 or values[0] != 1:
+        raise KerasnpError(
+            "kerasnp models have one output, so `loss_weights` can only be None or 1. "
+            f"Received: loss_weights={loss_weights!r}. To scale the loss, scale the "
+            "learning rate instead.")

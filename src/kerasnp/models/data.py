@@ -134,3 +134,26 @@ class Batches:
                 yield (self._take("x", self.x, idx),
                        None if self.y is None else self._take("y", self.y, idx),
                        None if self.w is None else self._take("w", self.w, idx))
+
+
+def check_verbose(owner: str, verbose: Any) -> int:
+    if verbose == "auto":
+        return 1
+    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+        raise KerasnpError(f"Invalid value for argument `verbose` of {owner}: expected 0, 1, 2 "
+                           f"or 'auto'. Received: verbose={verbose!r}")
+    return int(verbose)
+
+
+def batches_in(chunk: int, rows: int, size: int, batch_size: int) -> range:
+    """The indices of the `batch_size` batches that chunk `chunk` (of `rows`
+    rows, `size` of them present) covers."""
+    first = chunk * rows
+    return range(first // batch_size, -(-(first + size) // batch_size))
+
+
+def shuffle_within_batches(rng: np.random.Generator, n: int, batch_size: int) -> np.ndarray:
+    order = np.arange(n)
+    for start in range(0, n, batch_size):
+        rng.shuffle(order[start:start + batch_size])
+    return order

@@ -28,7 +28,8 @@ from ..layers.layer import Layer
 from ..utils.random import make_rng
 from . import checks
 from . import data as data_mod
-from .compile import CompiledMetrics, resolve_loss
+from .compile import CompiledMetrics, check_loss_weights, resolve_loss
+from .interrupt import StopOnInterrupt
 from .step import StepPlan, inference_rows, largest_product
 
 
@@ -70,7 +71,7 @@ class Model(Layer):
                 auto_scale_loss: accepted for Keras compatibility; they change
                 nothing in kerasnp (one output, always eager NumPy).
         """
-        _check_loss_weights(loss_weights)
+        check_loss_weights(loss_weights)
         self.optimizer = optimizers_mod.get(optimizer)
         # "crossentropy" / "ce" pick binary, sparse or categorical CE from the
         # label and output shapes, as Keras does: resolved at the first data.
@@ -252,7 +253,7 @@ class Model(Layer):
         epochs = check_int("fit", "epochs", epochs, minimum=0)
         initial_epoch = check_int("fit", "initial_epoch", initial_epoch, minimum=0)
         batch_size = data_mod.batch_size_or_default(batch_size)
-        verbose = _check_verbose("fit", verbose)
+        verbose = data_mod.check_verbose("fit", verbose)
         validation_split = check_float("fit", "validation_split", validation_split, low=0,
                                        high=1, high_open=True)
         validation_freq = check_int("fit", "validation_freq", validation_freq, minimum=1)
@@ -312,7 +313,7 @@ class Model(Layer):
 
         cbs.on_train_begin()
         logs: dict[str, float] = {}
-        with _StopOnInterrupt() as interrupt, self._loop(batch_size):
+        with StopOnInterrupt() as interrupt, self._loop(batch_size):
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 cbs.on_epoch_begin(epoch)
@@ -320,7 +321,7 @@ class Model(Layer):
                 if shuffle is True:
                     order = self._rng.permutation(batches.n)
                 elif shuffle == "batch":
-                    order = _shuffle_within_batches(self._rng, batches.n, batch_size)
+                    order = data_mod.shuffle_within_batches(self._rng, batches.n, batch_size)
                 for step, (xb, yb, wb) in enumerate(batches(order, steps)):
                     if want_batch_begin:
                         cbs.on_train_batch_begin(step)
@@ -387,7 +388,7 @@ class Model(Layer):
                 cbs.on_test_batch_begin(step)
             self.test_step(xb, yb, wb)
             if want_batch_end:
-                for batch in _batches_in(step, rows, len(xb), batch_size):
+                for batch in data_mod.batches_in(step, rows, len(xb), batch_size):
                     cbs.on_test_batch_end(batch, LazyLogs(self._logs) if not per_batch
                                           else self._logs())
         logs = self._logs()
@@ -406,7 +407,7 @@ class Model(Layer):
         """
         self._require_compiled()
         batch_size = data_mod.batch_size_or_default(batch_size, "evaluate")
-        verbose = _check_verbose("evaluate", verbose)
+        verbose = data_mod.check_verbose("evaluate", verbose)
         checks.check_raw_inputs(self, x, "evaluate")
         x = data_mod.as_inputs(x)
         if y is None:
@@ -437,7 +438,7 @@ class Model(Layer):
                 steps: int | None = None, callbacks: Any = None) -> np.ndarray:
         """The model's outputs for `x`, in inference mode (Dropout off), batch by batch."""
         batch_size = data_mod.batch_size_or_default(batch_size, "predict")
-        verbose = _check_verbose("predict", verbose)
+        verbose = data_mod.check_verbose("predict", verbose)
         checks.check_raw_inputs(self, x, "predict")
         x = data_mod.as_inputs(x)
         self._ensure_built(x)
@@ -461,7 +462,7 @@ class Model(Layer):
                     out = np.empty((n,) + yb.shape[1:], dtype=yb.dtype)
                 start = step * rows
                 out[start: start + len(yb)] = yb
-                for batch in _batches_in(step, rows, len(yb), batch_size):
+                for batch in data_mod.batches_in(step, rows, len(yb), batch_size):
                     first = batch * batch_size
                     cbs.on_predict_batch_end(batch, {"outputs": out[first: first + batch_size]})
         cbs.on_predict_end()
@@ -555,79 +556,3 @@ class Model(Layer):
         from ..saving import to_keras
 
         return to_keras(self)
-
-
-class _StopOnInterrupt:
-    """Turn Ctrl-C during `fit` into "stop after this batch".
-
-    The first Ctrl-C sets `requested`; the batch under way finishes, so no
-    weight is left half-updated, and `fit` returns the history so far. A
-    second Ctrl-C interrupts at once, as usual. Outside the main thread
-    (where signal handlers cannot be set) Ctrl-C behaves as usual.
-    """
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: Any = None
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __enter__(self) -> _StopOnInterrupt:
-        import signal
-        import threading
-
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            import signal
-
-            signal.signal(signal.SIGINT, self._previous)
-
-
-def _check_loss_weights(loss_weights: Any) -> None:
-    """One output has one loss: only a weight of 1 (or None) means anything."""
-    if loss_weights is None:
-        return
-    values = (list(loss_weights.values()) if isinstance(loss_weights, dict)
-              else list(loss_weights) if isinstance(loss_weights, (list, tuple))
-              else [loss_weights])
-    if any(isinstance(v, str) for v in values):
-        raise KerasnpError(
-            "Invalid value for argument `loss_weights` of compile: expected numbers. "
-            f"Received: loss_weights={loss_weights!r}. The third positional argument of "
-            "compile is loss_weights; pass metrics by name: compile(optimizer, loss, "
-            "metrics=['accuracy']).")
-    if len(values) != 1 or values[0] != 1:
-        raise KerasnpError(
-            "kerasnp models have one output, so `loss_weights` can only be None or 1. "
-            f"Received: loss_weights={loss_weights!r}. To scale the loss, scale the "
-            "learning rate instead.")
-
-
-def _check_verbose(owner: str, verbose: Any) -> int:
-    if verbose == "auto":
-        return 1
-    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
-        raise KerasnpError(f"Invalid value for argument `verbose` of {owner}: expected 0, 1, 2 "
-                           f"or 'auto'. Received: verbose={verbose!r}")
-    return int(verbose)
-
-
-def _batches_in(chunk: int, rows: int, size: int, batch_size: int) -> range:
-    """The indices of the `batch_size` batches that chunk `chunk` (of `rows`
-    rows, `size` of them present) covers."""
-    first = chunk * rows
-    return range(first // batch_size, -(-(first + size) // batch_size))
-
-
-def _shuffle_within_batches(rng: np.random.Generator, n: int, batch_size: int) -> np.ndarray:
-    order = np.arange(n)
-    for start in range(0, n, batch_size):
-        rng.shuffle(order[start:start + batch_size])
-    return order
