@@ -21,8 +21,6 @@ no arrays of the size of the weights.
 from __future__ import annotations
 
 import inspect
-import math
-import numbers
 import re
 import warnings
 from collections import defaultdict
@@ -40,11 +38,11 @@ from .._errors import (
     unexpected_keywords,
 )
 from ..variables import Variable
-from .clipping import clip_by_global_norm, clip_by_norm, clip_by_value
-from .schedules import LearningRateSchedule
-from .schedules import deserialize as _deserialize_schedule
-from .schedules import serialize as _serialize_schedule
+from .ema import OptimizerEMA
+from .gradients import OptimizerGradients
+from .learning_rate import OptimizerLearningRate, check_learning_rate, learning_rate_from_config
 from .state import OptimizerState
+from .weight_decay import OptimizerWeightDecay
 
 _NAME_COUNTS: defaultdict[str, int] = defaultdict(int)
 
@@ -87,27 +85,21 @@ def _defaults(cls: type) -> dict[str, Any]:
     return out
 
 
-def _check_learning_rate(owner: str, value: Any) -> Any:
-    if isinstance(value, LearningRateSchedule):
-        return value
-    if callable(value) and not isinstance(value, numbers.Number):
-        return value
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or value < 0:
-        raise invalid(
-            owner, "learning_rate", "a float >= 0, a LearningRateSchedule or a callable", value
-        )
-    return float(value)
-
-
-class Optimizer(OptimizerState):
+class Optimizer(
+    OptimizerLearningRate,
+    OptimizerGradients,
+    OptimizerWeightDecay,
+    OptimizerEMA,
+    OptimizerState,
+):
     """Base class of optimizers (the Keras 3 interface, on NumPy).
 
     A subclass creates its slots in `build` with `add_variable_from_reference`
     and updates one variable in place in `update_step`; the base class
     handles learning-rate schedules, clipping, weight decay, loss scaling,
     gradient accumulation, the moving average of the weights, the
-    `iterations` counter and the state for saving (see `state.py`).
+    `iterations` counter and the state for saving (see `learning_rate.py`,
+    `gradients.py`, `weight_decay.py`, `ema.py` and `state.py`).
 
     Args:
         learning_rate: a float >= 0, a `LearningRateSchedule` (evaluated at
@@ -184,7 +176,7 @@ class Optimizer(OptimizerState):
             )
         if kwargs:
             raise unexpected_keywords(owner, kwargs, list(_defaults(type(self))))
-        learning_rate = _check_learning_rate(owner, learning_rate)
+        learning_rate = check_learning_rate(owner, learning_rate)
         self.weight_decay = check_float(
             owner, "weight_decay", weight_decay, low=0.0, allow_none=True
         )
@@ -261,42 +253,6 @@ class Optimizer(OptimizerState):
         value = check_int(type(self).__name__, "iterations", value, minimum=0)
         self._iteration.value[()] = value * (self.gradient_accumulation_steps or 1)
 
-    @property
-    def learning_rate(self) -> float:
-        """The current learning rate, a float (a schedule is evaluated at the
-        number of calls so far). Settable to a float or a schedule."""
-        if self._lr_variable is not None:
-            return float(self._lr_variable.value)
-        if isinstance(self._lr_function, LearningRateSchedule):
-            return float(self._lr_function(int(self._iteration.value)))
-        return float(self._lr_function())
-
-    @learning_rate.setter
-    def learning_rate(self, value: Any) -> None:
-        value = _check_learning_rate(type(self).__name__, value)
-        if isinstance(value, float) and self._lr_variable is None:
-            raise KerasnpError(
-                f"The learning rate of {type(self).__name__} `{self.name}` is a schedule or a "
-                "function, so it cannot be set to a float; create the optimizer with a float "
-                "`learning_rate` to change it during training. "
-                f"Received: learning_rate={value!r}"
-            )
-        self._set_learning_rate(value)
-
-    def _set_learning_rate(self, value: Any) -> None:
-        if isinstance(value, float):
-            if self._lr_variable is None:
-                self._lr_variable = self._new_state(np.array(value), "learning_rate")
-                # Keras keeps `learning_rate` right after `iteration`.
-                self._state.insert(1, self._state.pop())
-            else:
-                self._lr_variable.value[()] = value
-            return
-        if self._lr_variable is not None:
-            self._state.remove(self._lr_variable)
-            self._lr_variable = None
-        self._lr_function = value
-
     # ----------------------------------------------------------------- build
     def build(self, variables: Sequence[Variable]) -> None:
         """Create the state for `variables`: the subclass's slots and the
@@ -316,17 +272,9 @@ class Optimizer(OptimizerState):
             self._index[id(var)] = i
         self._trainable_variables = variables
         self._tmp = [np.empty_like(v.value) for v in variables]
-        needs_grad_buffer = any(
-            x is not None
-            for x in (
-                self.clipnorm,
-                self.clipvalue,
-                self.global_clipnorm,
-                self.loss_scale_factor,
-                self.gradient_accumulation_steps,
-            )
+        self._gbuf = (
+            [np.empty_like(v.value) for v in variables] if self._needs_gradient_buffers() else None
         )
-        self._gbuf = [np.empty_like(v.value) for v in variables] if needs_grad_buffer else None
         self._averages = self.add_optimizer_variables(variables, "average") if self.use_ema else []
         self._accumulators = (
             self.add_optimizer_variables(variables, "gradient_accumulator")
@@ -416,84 +364,13 @@ class Optimizer(OptimizerState):
             self._accumulate(work)
         else:
             work = self._preprocess(work)
-            if self.weight_decay:
-                keep = 1.0 - lr * self.weight_decay
-                for _, var, i in work:
-                    if self._decays[i]:
-                        var.value *= keep
+            self._apply_weight_decay(work, lr)
             self._before_updates(lr)
             for grad, var, _ in work:
                 self.update_step(grad, var, lr)
         if self.use_ema:
             self._update_average()
         self._iteration.value += 1
-
-    def _pair(self, grads: list[Any], variables: list[Variable]) -> list[tuple]:
-        work, missing = [], []
-        index = self._index
-        for grad, var in zip(grads, variables, strict=True):
-            i = index.get(id(var))
-            if i is None or self._trainable_variables[i] is not var:
-                raise KerasnpError(
-                    f"Unknown variable `{getattr(var, 'path', var)}`: {type(self).__name__} "
-                    f"`{self.name}` was built for other variables. Create a new optimizer "
-                    "for a new set of variables."
-                )
-            if grad is None:
-                missing.append(var.path)
-                continue
-            grad = np.asarray(grad)
-            if grad.shape != var.value.shape:
-                raise KerasnpError(
-                    f"The gradient of `{var.path}` has the wrong shape: expected "
-                    f"{var.value.shape}. Received: grad.shape={grad.shape}"
-                )
-            work.append((grad, var, i))
-        if not work:
-            raise KerasnpError("No gradients provided for any variable (all are None).")
-        if missing:
-            warnings.warn(
-                f"Gradients do not exist for variables {missing}; they are not updated.",
-                stacklevel=3,
-            )
-        return work
-
-    def _accumulate(self, work: list[tuple]) -> None:
-        for grad, _, i in work:
-            acc = self._accumulators[i].value
-            if self.loss_scale_factor is not None:
-                buf = self._gbuf[i]
-                np.divide(grad, self.loss_scale_factor, out=buf)
-                grad = buf
-            acc += grad
-
-    def _preprocess(self, work: list[tuple]) -> list[tuple]:
-        """Loss unscaling, accumulation and clipping, into the gradient buffers."""
-        if self._gbuf is None:
-            return work
-        scale, steps = self.loss_scale_factor, self.gradient_accumulation_steps
-        out = []
-        for grad, var, i in work:
-            buf = self._gbuf[i]
-            if scale is not None:
-                grad = np.divide(grad, scale, out=buf)
-            if steps:
-                acc = self._accumulators[i].value
-                grad = np.add(grad, acc, out=buf)
-                buf /= steps
-                acc.fill(0)
-            if self.clipnorm is not None:
-                grad = clip_by_norm(grad, self.clipnorm, buf)
-            elif self.clipvalue is not None:
-                grad = clip_by_value(grad, self.clipvalue, buf)
-            out.append((grad, var, i))
-        if self.global_clipnorm is not None:
-            grads = [g for g, _, _ in out]
-            clipped = clip_by_global_norm(
-                grads, self.global_clipnorm, [self._gbuf[i] for _, _, i in out]
-            )
-            out = [(g, v, i) for g, (_, v, i) in zip(clipped, out, strict=True)]
-        return out
 
     def _before_updates(self, learning_rate: float) -> None:
         """A hook run once per update, before the `update_step` calls."""
@@ -502,66 +379,12 @@ class Optimizer(OptimizerState):
         """Update `variable.value` (and the slots) in place from `gradient`."""
         raise NotImplementedError(f"{type(self).__name__} must define `update_step`.")
 
-    # ------------------------------------------------------ moving average
-    def _update_average(self) -> None:
-        momentum = self.ema_momentum if self.iterations != 0 else 0.0
-        for i, var in enumerate(self._trainable_variables):
-            average, tmp = self._averages[i].value, self._tmp[i]
-            average *= momentum
-            np.multiply(var.value, 1.0 - momentum, out=tmp)
-            average += tmp
-        every = self.ema_overwrite_frequency
-        if every and (self.iterations + 1) % every == 0:
-            self.finalize_variable_values(self._trainable_variables)
-
-    def finalize_variable_values(self, variables: Sequence[Variable]) -> None:
-        """With `use_ema=True`, replace the weights by their moving average
-        (`fit` calls this at the end of training); otherwise do nothing."""
-        if not self.use_ema or not self.built:
-            return
-        for var in variables:
-            i = self._index.get(id(var))
-            if i is not None:
-                var.value[...] = self._averages[i].value
-
-    # -------------------------------------------------------- weight decay
-    def exclude_from_weight_decay(
-        self, var_list: Sequence[Variable] | None = None, var_names: Sequence[str] | None = None
-    ) -> None:
-        """Exempt variables from weight decay: those in `var_list`, and those
-        whose name contains one of `var_names` (e.g. `["bias"]`). Call it
-        before the first update."""
-        if self.built:
-            raise KerasnpError(
-                "`exclude_from_weight_decay()` must be called before the "
-                "optimizer is built (before the first update)."
-            )
-        self._exclude_ids = {id(v) for v in var_list or []}
-        names = [re.escape(n) for n in var_names or []]
-        self._exclude_pattern = re.compile("|".join(names)) if names else None
-
-    def _use_weight_decay(self, variable: Variable) -> bool:
-        if id(variable) in self._exclude_ids:
-            return False
-        pattern = self._exclude_pattern
-        return pattern is None or pattern.search(variable.name) is None
-
-    def scale_loss(self, loss: float) -> float:
-        """The loss multiplied by `loss_scale_factor` (unchanged if it is None)."""
-        return loss * self.loss_scale_factor if self.loss_scale_factor is not None else loss
-
     # -------------------------------------------------------------- config
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments (Keras's keys; a schedule is serialized)."""
-        if self._lr_variable is not None:
-            learning_rate: Any = float(self._lr_variable.value)
-        elif isinstance(self._lr_function, LearningRateSchedule):
-            learning_rate = _serialize_schedule(self._lr_function)
-        else:
-            learning_rate = self._lr_function
         return {
             "name": self.name,
-            "learning_rate": learning_rate,
+            "learning_rate": self._learning_rate_config(),
             "weight_decay": self.weight_decay,
             "clipnorm": self.clipnorm,
             "global_clipnorm": self.global_clipnorm,
@@ -577,8 +400,8 @@ class Optimizer(OptimizerState):
     def from_config(cls, config: Mapping[str, Any]) -> Optimizer:
         """Rebuild an optimizer (without its state) from `get_config()`."""
         config = dict(config)
-        if isinstance(config.get("learning_rate"), Mapping):
-            config["learning_rate"] = _deserialize_schedule(config["learning_rate"])
+        if "learning_rate" in config:
+            config["learning_rate"] = learning_rate_from_config(config["learning_rate"])
         return cls(**config)
 
     def __repr__(self) -> str:
