@@ -664,3 +664,19 @@ def test_no_warnings_in_a_normal_step():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         run(Adam(), var([1.0]), [[1.0]])
+
+
+@pytest.mark.parametrize("name", ["Adagrad", "Adam", "SGD"])
+def test_gradient_accumulation_applies_the_mean_once(name):
+
+    g = np.array([0.5, -1.0, 2.0], dtype="float32")
+    once = Variable(np.ones(3, dtype="float32"), "w")
+    twice = Variable(np.ones(3, dtype="float32"), "w")
+    plain = getattr(optimizers, name)(learning_rate=0.1)
+    accumulating = getattr(optimizers, name)(learning_rate=0.1,
+                                                     gradient_accumulation_steps=2)
+    plain.apply([g], [once])
+    accumulating.apply([g], [twice])
+    np.testing.assert_array_equal(twice.value, np.ones(3))  # nothing applied yet
+    accumulating.apply([g], [twice])
+    np.testing.assert_allclose(twice.value, once.value, rtol=1e-6)

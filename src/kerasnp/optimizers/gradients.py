@@ -21,7 +21,7 @@ from .clipping import clip_by_global_norm, clip_by_norm, clip_by_value
 class OptimizerGradients:
     """Gradient preprocessing and loss scaling for `Optimizer` (which
     provides the arguments below, `_index`, `_trainable_variables`,
-    `_accumulators`, `_gbuf` and `name`)."""
+    `_grad_accumulators`, `_gbuf` and `name`)."""
 
     clipnorm: float | None
     clipvalue: float | None
@@ -31,7 +31,7 @@ class OptimizerGradients:
     name: str
     _index: dict[int, int]
     _trainable_variables: list[Variable]
-    _accumulators: list[Variable]
+    _grad_accumulators: list[Variable]
     _gbuf: list[np.ndarray] | None
 
     def _needs_gradient_buffers(self) -> bool:
@@ -78,7 +78,7 @@ class OptimizerGradients:
 
     def _accumulate(self, work: list[tuple]) -> None:
         for grad, _, i in work:
-            acc = self._accumulators[i].value
+            acc = self._grad_accumulators[i].value
             if self.loss_scale_factor is not None:
                 buf = self._gbuf[i]
                 np.divide(grad, self.loss_scale_factor, out=buf)
@@ -96,7 +96,7 @@ class OptimizerGradients:
             if scale is not None:
                 grad = np.divide(grad, scale, out=buf)
             if steps:
-                acc = self._accumulators[i].value
+                acc = self._grad_accumulators[i].value
                 grad = np.add(grad, acc, out=buf)
                 buf /= steps
                 acc.fill(0)

@@ -276,7 +276,7 @@ class Optimizer(
             [np.empty_like(v.value) for v in variables] if self._needs_gradient_buffers() else None
         )
         self._averages = self.add_optimizer_variables(variables, "average") if self.use_ema else []
-        self._accumulators = (
+        self._grad_accumulators = (
             self.add_optimizer_variables(variables, "gradient_accumulator")
             if self.gradient_accumulation_steps
             else []
