@@ -23,3 +23,10 @@ def test_readme_example_runs(monkeypatch, tmp_path, capsys):
     assert namespace["probabilities"].shape == (5, 10)
     assert "val_accuracy" in namespace["history"].history
     assert "━" in capsys.readouterr().out
+
+
+def test_readme_data_section_runs():
+    namespace: dict = {}
+    exec(compile(section_code("Data and holdout validation"), "README.md#Data", "exec"),
+         namespace)
+    assert len(namespace["x_tr"]) == 48000 and len(namespace["x_val"]) == 12000
