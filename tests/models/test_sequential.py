@@ -266,3 +266,30 @@ def test_progbar_unit_name():
     for i in range(1, 4):
         bar.update(i)
     assert stream.getvalue().rstrip().endswith("/epoch")
+
+
+def test_ctrl_c_stops_after_the_current_batch_and_returns_the_history(capsys):
+    import os
+    import signal
+
+    class CtrlC(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if self.model.optimizer.iterations == 7:  # epoch 2, batch 2 (5 batches an epoch)
+                os.kill(os.getpid(), signal.SIGINT)
+
+    x, y = data(n=50)
+    model = mlp()
+    history = model.fit(x, y, epochs=4, batch_size=10, verbose=0, callbacks=[CtrlC()])
+    assert history.epoch == [0]  # only complete epochs are recorded
+    assert model.optimizer.iterations == 7  # the batch under way finished, no later one ran
+    assert "Training interrupted during epoch 2, after batch 2/5" in capsys.readouterr().out
+    assert model.predict(x, verbose=0).shape == (50, 3)  # the model stays usable
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+    class TwiceCtrlC(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[TwiceCtrlC()])
