@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import KerasnpError, check_bool, check_float, check_int
-from .loss import Loss, LossFunctionWrapper, float_array, squeeze_or_expand_to_same_rank
+from .loss import LossFunctionWrapper, float_array, squeeze_or_expand_to_same_rank
 from .numerics import class_axis, clip_bounds, sigmoid
 
 
@@ -171,11 +171,3 @@ class BinaryCrossentropy(LossFunctionWrapper):
             label_smoothing=self.label_smoothing,
             axis=self.axis,
         )
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **Loss.get_config(self),
-            "from_logits": self.from_logits,
-            "label_smoothing": self.label_smoothing,
-            "axis": self.axis,
-        }

@@ -411,14 +411,6 @@ class CategoricalCrossentropy(LossFunctionWrapper):
             axis=self.axis,
         )
 
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **Loss.get_config(self),
-            "from_logits": self.from_logits,
-            "label_smoothing": self.label_smoothing,
-            "axis": self.axis,
-        }
-
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
     """Cross-entropy between integer labels and predicted class probabilities.

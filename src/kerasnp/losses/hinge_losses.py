@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .loss import Loss, LossFunctionWrapper
+from .loss import LossFunctionWrapper
 from .regression import paired
 
 
@@ -105,9 +105,6 @@ class Hinge(LossFunctionWrapper):
     ):
         super().__init__(hinge, reduction=reduction, name=name, dtype=dtype)
 
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
-
 
 class SquaredHinge(LossFunctionWrapper):
     """Squared hinge loss (see `squared_hinge`).
@@ -130,9 +127,6 @@ class SquaredHinge(LossFunctionWrapper):
     ):
         super().__init__(squared_hinge, reduction=reduction, name=name, dtype=dtype)
 
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
-
 
 class CategoricalHinge(LossFunctionWrapper):
     """Categorical hinge loss for one-hot labels (see `categorical_hinge`).
@@ -154,6 +148,3 @@ class CategoricalHinge(LossFunctionWrapper):
         dtype: Any = None,
     ):
         super().__init__(categorical_hinge, reduction=reduction, name=name, dtype=dtype)
-
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)

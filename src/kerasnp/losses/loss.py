@@ -394,9 +394,14 @@ class LossFunctionWrapper(Loss):
         """
         step = getattr(self.fn, "fused_softmax_step", None)
         kwargs = self._fn_kwargs
-        if (step is None or kwargs.get("from_logits") or kwargs.get("label_smoothing")
-                or kwargs.get("ignore_class") is not None or kwargs.get("axis", -1) != -1
-                or self.reduction not in ("sum_over_batch_size", "mean")):
+        if (
+            step is None
+            or kwargs.get("from_logits")
+            or kwargs.get("label_smoothing")
+            or kwargs.get("ignore_class") is not None
+            or kwargs.get("axis", -1) != -1
+            or self.reduction not in ("sum_over_batch_size", "mean")
+        ):
             return None
         return step
 
@@ -411,8 +416,12 @@ class LossFunctionWrapper(Loss):
         return self._fused("fused_sigmoid")
 
     def get_config(self) -> dict[str, Any]:
+        # A subclass (CategoricalCrossentropy, Huber, ...) takes the function's
+        # keyword arguments as its own constructor arguments, so its config is
+        # Loss's plus those; only the plain wrapper also names its function.
         config_ = super().get_config()
-        config_["fn"] = getattr(self.fn, "__name__", None)
+        if type(self) is LossFunctionWrapper:
+            config_["fn"] = getattr(self.fn, "__name__", None)
         config_.update(self._fn_kwargs)
         return config_
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .loss import Loss, LossFunctionWrapper
+from .loss import LossFunctionWrapper
 from .regression import epsilon_like, paired, spread_last
 
 
@@ -76,9 +76,6 @@ class KLDivergence(LossFunctionWrapper):
     ):
         super().__init__(kl_divergence, reduction=reduction, name=name, dtype=dtype)
 
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
-
 
 class Poisson(LossFunctionWrapper):
     """Poisson loss for count data (see `poisson`).
@@ -100,6 +97,3 @@ class Poisson(LossFunctionWrapper):
         dtype: Any = None,
     ):
         super().__init__(poisson, reduction=reduction, name=name, dtype=dtype)
-
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import config
 from .._errors import KerasnpError, check_float, check_int
-from .loss import Loss, LossFunctionWrapper, float_array, squeeze_or_expand_to_same_rank
+from .loss import LossFunctionWrapper, float_array, squeeze_or_expand_to_same_rank
 
 
 def paired(fn: str, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -216,9 +216,6 @@ class MeanSquaredError(LossFunctionWrapper):
     ):
         super().__init__(mean_squared_error, reduction=reduction, name=name, dtype=dtype)
 
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
-
 
 class MeanAbsoluteError(LossFunctionWrapper):
     """Mean of absolute errors (see `mean_absolute_error`).
@@ -240,9 +237,6 @@ class MeanAbsoluteError(LossFunctionWrapper):
         dtype: Any = None,
     ):
         super().__init__(mean_absolute_error, reduction=reduction, name=name, dtype=dtype)
-
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
 
 
 class MeanAbsolutePercentageError(LossFunctionWrapper):
@@ -268,9 +262,6 @@ class MeanAbsolutePercentageError(LossFunctionWrapper):
             mean_absolute_percentage_error, reduction=reduction, name=name, dtype=dtype
         )
 
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
-
 
 class MeanSquaredLogarithmicError(LossFunctionWrapper):
     """Mean squared logarithmic error (see `mean_squared_logarithmic_error`).
@@ -295,9 +286,6 @@ class MeanSquaredLogarithmicError(LossFunctionWrapper):
             mean_squared_logarithmic_error, reduction=reduction, name=name, dtype=dtype
         )
 
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
-
 
 class LogCosh(LossFunctionWrapper):
     """Logarithm of the hyperbolic cosine of the error (see `log_cosh`).
@@ -319,9 +307,6 @@ class LogCosh(LossFunctionWrapper):
         dtype: Any = None,
     ):
         super().__init__(log_cosh, reduction=reduction, name=name, dtype=dtype)
-
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
 
 
 class Huber(LossFunctionWrapper):
@@ -347,9 +332,6 @@ class Huber(LossFunctionWrapper):
     ):
         self.delta = check_float("Huber", "delta", delta, low=0, low_open=True)
         super().__init__(huber, reduction=reduction, name=name, dtype=dtype, delta=self.delta)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**Loss.get_config(self), "delta": self.delta}
 
 
 class CosineSimilarity(LossFunctionWrapper):
@@ -377,6 +359,3 @@ class CosineSimilarity(LossFunctionWrapper):
         super().__init__(
             cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=self.axis
         )
-
-    def get_config(self) -> dict[str, Any]:
-        return {**Loss.get_config(self), "axis": self.axis}
