@@ -15,6 +15,7 @@ import numpy as np
 from .. import config
 from .._errors import KerasnpError, check_bool, check_float, check_int
 from ..losses.loss import squeeze_or_expand_to_same_rank
+from .metric import Metric
 from .reduction import MeanMetricWrapper
 
 
@@ -162,9 +163,6 @@ class _AccuracyMetric(MeanMetricWrapper):
         self.total += float(hits)
         self.count += n
 
-    def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "dtype": self.dtype}
-
 
 class Accuracy(_AccuracyMetric):
     """How often `y_pred` equals `y_true` exactly.
@@ -199,9 +197,6 @@ class BinaryAccuracy(_AccuracyMetric):
         self.threshold = check_float("BinaryAccuracy", "threshold", threshold, low=0, high=1)
         super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=self.threshold)
 
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "threshold": self.threshold}
-
 
 class CategoricalAccuracy(_AccuracyMetric):
     """How often the arg-max of `y_pred` matches one-hot labels.
@@ -219,11 +214,17 @@ class CategoricalAccuracy(_AccuracyMetric):
         super().__init__(categorical_accuracy, name=name, dtype=dtype)
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        if (sample_weight is None and isinstance(y_true, np.ndarray)
-                and isinstance(y_pred, np.ndarray) and y_pred.ndim == 2
-                and y_true.shape == y_pred.shape):  # fit's case, in one pass
-            self._add_hits(np.count_nonzero(
-                np.argmax(y_true, axis=-1) == np.argmax(y_pred, axis=-1)), len(y_pred))
+        if (
+            sample_weight is None
+            and isinstance(y_true, np.ndarray)
+            and isinstance(y_pred, np.ndarray)
+            and y_pred.ndim == 2
+            and y_true.shape == y_pred.shape
+        ):  # fit's case, in one pass
+            self._add_hits(
+                np.count_nonzero(np.argmax(y_true, axis=-1) == np.argmax(y_pred, axis=-1)),
+                len(y_pred),
+            )
             return
         super().update_state(y_true, y_pred, sample_weight)
 
@@ -244,12 +245,16 @@ class SparseCategoricalAccuracy(_AccuracyMetric):
         super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        if (sample_weight is None and isinstance(y_true, np.ndarray)
-                and isinstance(y_pred, np.ndarray) and y_true.ndim == 1
-                and y_pred.ndim == 2 and len(y_true) == len(y_pred)
-                and y_pred.shape[1] > 0):  # fit's case, in one pass
-            self._add_hits(np.count_nonzero(np.argmax(y_pred, axis=-1) == y_true),
-                           len(y_pred))
+        if (
+            sample_weight is None
+            and isinstance(y_true, np.ndarray)
+            and isinstance(y_pred, np.ndarray)
+            and y_true.ndim == 1
+            and y_pred.ndim == 2
+            and len(y_true) == len(y_pred)
+            and y_pred.shape[1] > 0
+        ):  # fit's case, in one pass
+            self._add_hits(np.count_nonzero(np.argmax(y_pred, axis=-1) == y_true), len(y_pred))
             return
         super().update_state(y_true, y_pred, sample_weight)
 
@@ -271,9 +276,6 @@ class TopKCategoricalAccuracy(_AccuracyMetric):
     def __init__(self, k: int = 5, name: str = "top_k_categorical_accuracy", dtype: Any = None):
         self.k = check_int("TopKCategoricalAccuracy", "k", k, minimum=1)
         super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=self.k)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "k": self.k}
 
 
 class SparseTopKCategoricalAccuracy(_AccuracyMetric):
@@ -310,7 +312,7 @@ class SparseTopKCategoricalAccuracy(_AccuracyMetric):
         )
 
     def get_config(self) -> dict[str, Any]:
-        config_ = {**super().get_config(), "k": self.k}
+        config_ = {**Metric.get_config(self), "k": self.k}
         if self.from_sorted_ids:
             config_["from_sorted_ids"] = True
         return config_

@@ -51,13 +51,6 @@ class BinaryCrossentropy(LossMean):
             label_smoothing=label_smoothing,
         )
 
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "from_logits": self.from_logits,
-            "label_smoothing": self.label_smoothing,
-        }
-
 
 class CategoricalCrossentropy(LossMean):
     """The mean categorical cross-entropy (see `losses.categorical_crossentropy`).
@@ -97,14 +90,6 @@ class CategoricalCrossentropy(LossMean):
             axis=self.axis,
         )
 
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "from_logits": self.from_logits,
-            "label_smoothing": self.label_smoothing,
-            "axis": self.axis,
-        }
-
 
 class SparseCategoricalCrossentropy(LossMean):
     """The mean sparse categorical cross-entropy (see `losses.sparse_categorical_crossentropy`).
@@ -143,14 +128,6 @@ class SparseCategoricalCrossentropy(LossMean):
             ignore_class=self.ignore_class,
             axis=self.axis,
         )
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "from_logits": self.from_logits,
-            "ignore_class": self.ignore_class,
-            "axis": self.axis,
-        }
 
 
 class KLDivergence(LossMean):

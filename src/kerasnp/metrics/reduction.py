@@ -182,11 +182,13 @@ class MeanMetricWrapper(Mean):
         super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "fn": getattr(self._fn, "__name__", None),
-            **self._fn_kwargs,
-        }
+        # A subclass (BinaryAccuracy, CategoricalCrossentropy, ...) takes the
+        # function's keyword arguments as its own constructor arguments, so its
+        # config is Metric's plus those; only the plain wrapper names its function.
+        config = super().get_config()
+        if type(self) is MeanMetricWrapper:
+            config["fn"] = getattr(self._fn, "__name__", None)
+        return {**config, **self._fn_kwargs}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Metric:

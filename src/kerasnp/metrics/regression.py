@@ -16,9 +16,6 @@ class LossMean(MeanMetricWrapper):
 
     _direction = "down"
 
-    def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "dtype": self.dtype}
-
 
 class MeanSquaredError(LossMean):
     """The mean of squared errors, ``mean((y_true - y_pred) ** 2)``.
@@ -122,9 +119,6 @@ class CosineSimilarity(MeanMetricWrapper):
     def __init__(self, name: str = "cosine_similarity", dtype: Any = None, axis: int = -1):
         self.axis = check_int("CosineSimilarity", "axis", axis)
         super().__init__(_cosine, name=name, dtype=dtype, axis=self.axis)
-
-    def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "dtype": self.dtype, "axis": self.axis}
 
 
 class RootMeanSquaredError(Mean):
