@@ -53,6 +53,18 @@ def check_lengths(**arrays: np.ndarray | None) -> int:
     return next(iter(sizes.values()))
 
 
+def as_arrays(x: Any, y: Any, sample_weight: Any,
+              where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """`x`, `y` and the sample weights as arrays with one common length."""
+    x = as_inputs(x)
+    if y is None:
+        raise KerasnpError(f"{where} needs targets: call {where}(x, y, ...).")
+    y = as_targets(y)
+    w = None if sample_weight is None else as_inputs(sample_weight, "sample_weight")
+    check_lengths(x=x, y=y, sample_weight=w)
+    return x, y, w
+
+
 def batch_size_or_default(batch_size: Any, owner: str = "fit") -> int:
     if batch_size is None:
         return 32

@@ -266,13 +266,7 @@ class Model(Layer):
                                "time: pass one of them.")
 
         checks.check_raw_inputs(self, x, "fit")
-        x = data_mod.as_inputs(x)
-        if y is None:
-            raise KerasnpError("fit needs targets: call fit(x, y, ...).")
-        y = data_mod.as_targets(y)
-        w = None if sample_weight is None else data_mod.as_inputs(sample_weight,
-                                                                  "sample_weight")
-        data_mod.check_lengths(x=x, y=y, sample_weight=w)
+        x, y, w = data_mod.as_arrays(x, y, sample_weight, "fit")
         if class_weight is not None:
             w = data_mod.class_weight_to_sample_weight(y, class_weight)
 
@@ -409,13 +403,7 @@ class Model(Layer):
         batch_size = data_mod.batch_size_or_default(batch_size, "evaluate")
         verbose = data_mod.check_verbose("evaluate", verbose)
         checks.check_raw_inputs(self, x, "evaluate")
-        x = data_mod.as_inputs(x)
-        if y is None:
-            raise KerasnpError("evaluate needs targets: call evaluate(x, y).")
-        y = data_mod.as_targets(y)
-        w = None if sample_weight is None else data_mod.as_inputs(sample_weight,
-                                                                  "sample_weight")
-        data_mod.check_lengths(x=x, y=y, sample_weight=w)
+        x, y, w = data_mod.as_arrays(x, y, sample_weight, "evaluate")
         self._ensure_built(x)
         self._check_data(x, y, "evaluate")
         n_steps = -(-len(x) // batch_size)
@@ -426,12 +414,7 @@ class Model(Layer):
             cbs.append(ProgbarLogger())
         with self._loop(inference_rows(self, batch_size)):
             logs = self._evaluate_arrays(x, y, w, batch_size, steps, cbs)
-        if return_dict:
-            return logs
-        ordered = [logs["loss"]]
-        if self._compiled_metrics is not None:
-            ordered += [logs[m.name] for m in self._compiled_metrics.metrics]
-        return ordered[0] if len(ordered) == 1 else ordered
+        return self._return(logs, return_dict)
 
     # ----------------------------------------------------------------- predict
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
@@ -475,12 +458,9 @@ class Model(Layer):
                        class_weight: dict | None = None, return_dict: bool = False) -> Any:
         """One update on one batch; returns `[loss, *metrics]` (running means reset first)."""
         self._require_compiled()
-        x, y = data_mod.as_inputs(x), data_mod.as_targets(y)
-        w = None if sample_weight is None else data_mod.as_inputs(sample_weight,
-                                                                  "sample_weight")
+        x, y, w = data_mod.as_arrays(x, y, sample_weight, "train_on_batch")
         if class_weight is not None:
             w = data_mod.class_weight_to_sample_weight(y, class_weight)
-        data_mod.check_lengths(x=x, y=y, sample_weight=w)
         self._ensure_built(x)
         self._setup_fused()
         self._check_data(x, y, "train_on_batch")
@@ -491,10 +471,7 @@ class Model(Layer):
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
                       return_dict: bool = False) -> Any:
         self._require_compiled()
-        x, y = data_mod.as_inputs(x), data_mod.as_targets(y)
-        w = None if sample_weight is None else data_mod.as_inputs(sample_weight,
-                                                                  "sample_weight")
-        data_mod.check_lengths(x=x, y=y, sample_weight=w)
+        x, y, w = data_mod.as_arrays(x, y, sample_weight, "test_on_batch")
         self._ensure_built(x)
         self._check_data(x, y, "test_on_batch")
         self.reset_metrics()
