@@ -42,18 +42,25 @@ DEFAULT_VARIANTS = "base;l2=1e-3;dropout=0.3;l2=1e-3,dropout=0.3"
 # -- train -----------------------------------------------------------------------------------
 
 
-def train(args: Any) -> int:
-    console = Console(args)
-    cfg = config_from_args(args)
+def _start(args: Any, console: Any, validation_split: float, kind: str) -> tuple:
+    """Load the data, split it, name the run folder and train the linear baseline:
+    the start `train` and `compare` share. Returns `(exp, data, folder, baseline)`."""
     exp = Experiment(
         load(args.dataset, args.image_shape), args, console, baseline=not args.no_baseline
     )
-    data = exp.data(cfg.validation_split)
-    folder = new_folder(args.out, "train")
-    console.note(exp.describe(cfg.validation_split))
-    base = exp.baseline(cfg.validation_split)
+    data = exp.data(validation_split)
+    folder = new_folder(args.out, kind)
+    console.note(exp.describe(validation_split))
+    base = exp.baseline(validation_split)
     if base is not None:
         console.note(_baseline_line(base))
+    return exp, data, folder, base
+
+
+def train(args: Any) -> int:
+    console = Console(args)
+    cfg = config_from_args(args)
+    exp, data, folder, base = _start(args, console, cfg.validation_split, "train")
     command = train_command(args.dataset, cfg, exp)
     result = exp.run("run", cfg, folder)
     write_run(
@@ -162,15 +169,7 @@ def compare(args: Any) -> int:
         ]
     except KerasnpError as exc:
         raise UsageError(f"--variants: {exc}") from None
-    exp = Experiment(
-        load(args.dataset, args.image_shape), args, console, baseline=not args.no_baseline
-    )
-    data = exp.data(base_cfg.validation_split)
-    folder = new_folder(args.out, "compare")
-    console.note(exp.describe(base_cfg.validation_split))
-    base = exp.baseline(base_cfg.validation_split)
-    if base is not None:
-        console.note(_baseline_line(base))
+    exp, data, folder, base = _start(args, console, base_cfg.validation_split, "compare")
     results, runs = [], []
     for i, (name, cfg) in enumerate(variants):
         sub = folder / f"{i + 1:02d}-{slug(name)}"
