@@ -30,6 +30,8 @@ are its own. Per recipe the line holds:
   floor_ratio       steady_epoch_s / floor_epoch_s
   test_accuracy     after the last epoch, on the 10,000 test images
   predict_images_per_s, evaluate_images_per_s   on the test images, batch 32
+  fused_optimizer   whether the optimizer update ran as one compiled loop
+                    (numba installed; `KERASNP_FUSED=0` turns it off)
   import_s          `import kerasnp` (NumPy already imported)
   peak_rss_mb       the process's peak resident memory
 
@@ -135,6 +137,7 @@ def run_recipe(recipe: str, epochs: int, seed: int) -> dict:
     import kerasnp as keras
     from kerasnp import _blas, _parallel
     from kerasnp.models.step import largest_product
+    from kerasnp.optimizers import fused
 
     import_s = time.perf_counter() - start
     keras.utils.set_random_seed(seed)
@@ -171,6 +174,7 @@ def run_recipe(recipe: str, epochs: int, seed: int) -> dict:
     steady = statistics.median(times[1:]) if len(times) > 1 else times[0]
     return {
         "recipe": recipe, "epochs": epochs, "batch_size": batch,
+        "fused_optimizer": fused.available(),
         "epoch_s": [round(t, 4) for t in times], "steady_epoch_s": round(steady, 4),
         "floor_epoch_s": round(floor, 4), "floor_ratio": round(steady / floor, 3),
         "floor_epoch_s_by_threads": {"training": round(floor_training_threads, 4),

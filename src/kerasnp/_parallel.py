@@ -89,7 +89,8 @@ class _Helper:
 _helper = _Helper()
 
 
-def _in_halves(fn: Callable[..., Any], first: tuple, second: tuple) -> None:
+def in_halves(fn: Callable[..., Any], first: tuple, second: tuple) -> None:
+    """`fn(*first)` here while the helper thread is offered `fn(*second)`."""
     half = _Half(fn, second)
     _helper.offer(half)
     fn(*first)
@@ -104,7 +105,7 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
             or rows * a.shape[1] * b.shape[1] < SPLIT_PRODUCT):
         return np.matmul(a, b, out=out)
     h = rows // 2
-    _in_halves(_matmul_into, (a[:h], b, out[:h]), (a[h:], b, out[h:]))
+    in_halves(_matmul_into, (a[:h], b, out[:h]), (a[h:], b, out[h:]))
     return out
 
 
@@ -129,4 +130,4 @@ def elementwise(fn: Callable[..., Any], **arguments: Any) -> None:
     for key, a in arrays.items():
         flat = a.reshape(-1)
         first[key], second[key] = flat[:h], flat[h:]
-    _in_halves(lambda kwargs: fn(**kwargs), (first,), (second,))
+    in_halves(lambda kwargs: fn(**kwargs), (first,), (second,))

@@ -9,6 +9,7 @@ import numpy as np
 from .. import _parallel
 from .._errors import KerasnpError, check_bool, check_float
 from ..variables import Variable
+from . import fused
 from .optimizer import Optimizer
 
 
@@ -84,11 +85,15 @@ class Adam(Optimizer):
 
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         i = self._index[id(variable)]
+        gradient, w = np.asarray(gradient), variable.value
+        m, v = self._momentums[i].value, self._velocities[i].value
+        v_hat = self._velocity_hats[i].value if self.amsgrad else None
+        if fused.run("adam", (gradient, m, v, w, v_hat),
+                     (1.0 - self.beta_1, 1.0 - self.beta_2, self.epsilon, self._alpha)):
+            return
         # element by element, so a large variable may be updated in two halves at once
-        _parallel.elementwise(
-            self._update_arrays, gradient=np.asarray(gradient), m=self._momentums[i].value,
-            v=self._velocities[i].value, tmp=self._tmp[i], w=variable.value,
-            v_hat=self._velocity_hats[i].value if self.amsgrad else None)
+        _parallel.elementwise(self._update_arrays, gradient=gradient, m=m, v=v,
+                              tmp=self._tmp[i], w=w, v_hat=v_hat)
 
     def _update_arrays(self, gradient: np.ndarray, m: np.ndarray, v: np.ndarray,
                        tmp: np.ndarray, w: np.ndarray, v_hat: np.ndarray | None = None) -> None:

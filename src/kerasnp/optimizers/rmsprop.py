@@ -9,6 +9,7 @@ import numpy as np
 from .. import _parallel
 from .._errors import check_bool, check_float
 from ..variables import Variable
+from . import fused
 from .optimizer import Optimizer
 
 
@@ -72,12 +73,16 @@ class RMSprop(Optimizer):
 
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         i = self._index[id(variable)]
+        gradient, w, v = np.asarray(gradient), variable.value, self._velocities[i].value
+        mean = self._average_gradients[i].value if self.centered else None
+        velocity = self._momentums[i].value if self.momentum > 0 else None
+        if fused.run("rmsprop", (gradient, v, w, mean, velocity),
+                     (self.rho, 1.0 - self.rho, self.epsilon, learning_rate, self.momentum)):
+            return
         # element by element, so a large variable may be updated in two halves at once
         _parallel.elementwise(
-            self._update_arrays, gradient=np.asarray(gradient), v=self._velocities[i].value,
-            tmp=self._tmp[i], w=variable.value, learning_rate=learning_rate,
-            mean=self._average_gradients[i].value if self.centered else None,
-            velocity=self._momentums[i].value if self.momentum > 0 else None)
+            self._update_arrays, gradient=gradient, v=v, tmp=self._tmp[i], w=w,
+            learning_rate=learning_rate, mean=mean, velocity=velocity)
 
     def _update_arrays(self, gradient: np.ndarray, v: np.ndarray, tmp: np.ndarray,
                        w: np.ndarray, learning_rate: float, mean: np.ndarray | None,

@@ -8,6 +8,7 @@ import numpy as np
 
 from .._errors import check_bool, check_float
 from ..variables import Variable
+from . import fused
 from .optimizer import Optimizer
 
 
@@ -63,11 +64,14 @@ class SGD(Optimizer):
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         i = self._index[id(variable)]
         w, step = variable.value, self._tmp[i]
+        velocity = self._momentums[i].value if self.momentum else None
+        if fused.run("sgd", (np.asarray(gradient), w, velocity),
+                     (learning_rate, self.momentum, self.nesterov)):
+            return
         np.multiply(gradient, learning_rate, out=step)
         if not self.momentum:
             w -= step
             return
-        velocity = self._momentums[i].value
         velocity *= self.momentum
         velocity -= step
         if self.nesterov:

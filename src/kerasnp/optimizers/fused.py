@@ -1,0 +1,166 @@
+"""Fused optimizer updates: one pass over the arrays instead of one per operation.
+
+Each optimizer's `_update_arrays` is the reference: plain NumPy, one
+operation per line, easy to check against the paper. NumPy reads and writes
+whole arrays for every one of those lines, so Adam's update of a 784x128
+kernel walks over the kernel-sized arrays twelve times, and on a small model
+that costs more than all the matrix products of the step.
+
+When numba is installed (the `fast` extra), `run` does the same update as a
+loop compiled by numba that visits each element once. The loop does the
+same floating-point operations, in the same order and the same dtype, as the
+NumPy lines beside it, so the weights come out bit for bit the same (the
+tests compare the two after many steps); only the memory traffic differs.
+Without numba, or with `KERASNP_FUSED=0` in the environment, `run` returns
+False and the optimizer runs its NumPy lines.
+
+numba is imported, and a loop compiled (or loaded from numba's cache), only
+when an optimizer first updates weights, so `import kerasnp` stays quick.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import _blas, _parallel
+
+_FLOAT32, _FLOAT64 = np.dtype("float32"), np.dtype("float64")
+
+
+# The loops. Each mirrors the NumPy lines of its optimizer's `_update_arrays`;
+# a comment on the right names the line each statement matches.
+def _adam(g, m, v, w, v_hat, c1, c2, eps, alpha):  # pragma: no cover - compiled
+    for i in range(w.size):
+        gi = g[i]
+        mi = m[i] + (gi - m[i]) * c1  # m += (g - m) * (1 - beta_1)
+        vi = v[i] + (gi * gi - v[i]) * c2  # v += (g * g - v) * (1 - beta_2)
+        m[i] = mi
+        v[i] = vi
+        if v_hat is not None:  # amsgrad: v_hat = maximum(v_hat, v), NaN winning as in NumPy
+            if v_hat[i] > vi or v_hat[i] != v_hat[i]:
+                vi = v_hat[i]
+            v_hat[i] = vi
+        w[i] = w[i] - mi / (math.sqrt(vi) + eps) * alpha  # w -= m / (sqrt(v) + eps) * alpha
+
+
+def _rmsprop(g, v, w, mean, velocity, rho, c_rho, eps, lr, momentum):  # pragma: no cover
+    for i in range(w.size):
+        gi = g[i]
+        vi = v[i] * rho + gi * gi * c_rho  # v = v * rho + g * g * (1 - rho)
+        v[i] = vi
+        if mean is not None:  # centered: subtract the squared mean gradient
+            mi = mean[i] * rho + gi * c_rho
+            mean[i] = mi
+            denominator = math.sqrt(vi - mi * mi + eps)
+        else:
+            denominator = math.sqrt(vi + eps)
+        step = gi / denominator * lr
+        if velocity is not None:  # momentum
+            vel = velocity[i] * momentum + step
+            velocity[i] = vel
+            w[i] = w[i] - vel
+        else:
+            w[i] = w[i] - step
+
+
+def _sgd(g, w, velocity, lr, momentum, nesterov):  # pragma: no cover - compiled
+    for i in range(w.size):
+        step = g[i] * lr
+        if velocity is None:
+            w[i] = w[i] - step
+        else:
+            vel = velocity[i] * momentum - step
+            velocity[i] = vel
+            if nesterov:
+                w[i] = w[i] - step + vel * momentum
+            else:
+                w[i] = w[i] + vel
+
+
+_LOOPS: dict[str, Callable[..., None]] = {"adam": _adam, "rmsprop": _rmsprop, "sgd": _sgd}
+_compiled: dict[str, Any] | None = None
+
+
+def _load() -> dict[str, Any]:
+    if os.environ.get("KERASNP_FUSED", "").strip() == "0":
+        return {}
+    try:
+        import numba
+    except Exception:  # not installed, or a numba that does not support this NumPy
+        return {}
+    loops = {}
+    for name, loop in _LOOPS.items():
+        # error_model="numpy": a division by zero gives inf or nan, as in NumPy
+        try:  # compiled once, then loaded from numba's cache
+            loops[name] = numba.njit(cache=True, nogil=True, error_model="numpy")(loop)
+        except Exception:  # no writable cache folder: compile in every process
+            loops[name] = numba.njit(nogil=True, error_model="numpy")(loop)
+    return loops
+
+
+def _loaded() -> dict[str, Any]:
+    global _compiled
+    if _compiled is None:
+        _compiled = _load()
+    return _compiled
+
+
+def available() -> bool:
+    """Whether the fused loops are in use (numba installed, not turned off)."""
+    return bool(_loaded())
+
+
+def run(name: str, arrays: tuple[np.ndarray | None, ...], scalars: tuple[Any, ...]) -> bool:
+    """Run loop `name` over `arrays` (the gradient first; None for a slot not
+    in use) with `scalars` (converted to the arrays' dtype, as NumPy converts
+    a Python float in `array *= 0.9`; a flag becomes 0.0 or 1.0). Returns False, having changed
+    nothing, when the loop cannot run: numba missing or turned off, a dtype
+    other than float32/float64, arrays of different dtypes, sizes or layouts.
+
+    A large update in kerasnp's loops runs in two halves on two threads, as
+    `_parallel.elementwise` runs the NumPy lines (the loops release the GIL).
+    """
+    loop = (_compiled if _compiled is not None else _loaded()).get(name)
+    if loop is None:
+        return False
+    first = arrays[0]
+    dtype = first.dtype
+    if dtype is not _FLOAT32 and dtype is not _FLOAT64:  # (built-in dtypes are singletons)
+        return False
+    size = first.size
+    flat: list[np.ndarray | None] = []
+    for a in arrays:
+        if a is not None:
+            if a.dtype is not dtype or a.size != size or not a.flags.c_contiguous:
+                return False
+            if a.ndim != 1:
+                a = a.reshape(-1)
+        flat.append(a)
+    values = tuple(map(dtype.type, scalars))
+    try:
+        if size >= _parallel.SPLIT_ELEMENTS and _blas.single_threaded:
+            h = size // 2
+            _parallel.in_halves(loop, (*(None if a is None else a[:h] for a in flat), *values),
+                                (*(None if a is None else a[h:] for a in flat), *values))
+        else:
+            loop(*flat, *values)
+    except Exception as exc:  # a failed compilation: NumPy from now on
+        if not isinstance(exc, _compile_errors()):
+            raise
+        _compiled.pop(name, None)
+        warnings.warn(f"kerasnp: the fused {name} update is unavailable ({exc}); "
+                      "using the NumPy update instead", RuntimeWarning, stacklevel=2)
+        return False
+    return True
+
+
+def _compile_errors() -> tuple[type[BaseException], ...]:
+    import numba.core.errors
+
+    return (numba.core.errors.NumbaError,)
