@@ -5,7 +5,17 @@ import os
 import numpy as np
 import pytest
 
-from kerasnp.optimizers import SGD, Adam, AdamW, RMSprop, fused
+from kerasnp.optimizers import (
+    SGD,
+    Adadelta,
+    Adagrad,
+    Adam,
+    Adamax,
+    AdamW,
+    Nadam,
+    RMSprop,
+    fused,
+)
 from kerasnp.variables import Variable
 
 
@@ -36,6 +46,10 @@ CASES = {
     "sgd": lambda: SGD(0.1),
     "sgd-momentum": lambda: SGD(0.1, momentum=0.9),
     "sgd-nesterov": lambda: SGD(0.1, momentum=0.9, nesterov=True),
+    "adagrad": lambda: Adagrad(0.1),
+    "adadelta": lambda: Adadelta(1.0, rho=0.9),
+    "nadam": lambda: Nadam(0.01),
+    "adamax": lambda: Adamax(0.01),
 }
 
 
@@ -79,7 +93,8 @@ def test_fused_equals_numpy_on_variables_updated_in_halves(numba_loops, monkeypa
     _same(with_loops, _train(CASES[case], "float32", steps=4, big=True))
 
 
-def test_the_loops_run_in_fit(numba_loops, monkeypatch):
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_case_runs_its_loop(numba_loops, monkeypatch, case):
     calls = []
     real_run = fused.run
 
@@ -90,8 +105,8 @@ def test_the_loops_run_in_fit(numba_loops, monkeypatch):
 
     monkeypatch.setattr(fused, "run", counting)
     w = Variable(np.ones((4, 3), "float32"), "w")
-    Adam().apply([np.full((4, 3), 0.5, "float32")], [w])
-    assert calls == [("adam", True)]
+    CASES[case]().apply([np.full((4, 3), 0.5, "float32")], [w])
+    assert calls == [(case.split("-")[0].replace("adamw", "adam"), True)]
 
 
 def test_a_loop_declines_mixed_dtypes_and_numpy_takes_over(numba_loops):
@@ -105,17 +120,19 @@ def test_a_loop_declines_mixed_dtypes_and_numpy_takes_over(numba_loops):
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_non_finite_values_propagate_as_in_numpy(numba_loops, monkeypatch):
-    def run():
+    def run(make):
         w = Variable(np.array([1.0, 2.0, 3.0], "float32"), "w")
-        opt = Adam(amsgrad=True)
+        opt = make()
         opt.apply([np.array([np.nan, np.inf, 0.0], "float32")], [w])
         opt.apply([np.array([1.0, 0.0, 0.0], "float32")], [w])
         return [w.value.copy()] + [s.value.copy() for s in opt.variables]
 
-    with_loops = run()
+    makes = [lambda: Adam(amsgrad=True), Adamax, RMSprop, Nadam]
+    with_loops = [run(make) for make in makes]
     monkeypatch.setattr(fused, "_compiled", {})
-    _same(with_loops, run())
-    assert np.isnan(with_loops[0][:2]).all() and with_loops[0][2] == 3.0
+    for loops, make in zip(with_loops, makes, strict=True):
+        _same(loops, run(make))
+        assert np.isnan(loops[0][:2]).all() and loops[0][2] == 3.0
 
 
 def test_turned_off_by_the_environment(monkeypatch):

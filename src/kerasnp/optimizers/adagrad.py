@@ -8,6 +8,7 @@ import numpy as np
 
 from .._errors import check_float
 from ..variables import Variable
+from . import fused
 from .optimizer import Optimizer
 
 
@@ -61,6 +62,9 @@ class Adagrad(Optimizer):
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         i = self._index[id(variable)]
         acc, tmp = self._accumulators[i].value, self._tmp[i]
+        if fused.run("adagrad", (np.asarray(gradient), acc, variable.value),
+                     (self.epsilon, learning_rate)):
+            return
         np.multiply(gradient, gradient, out=tmp)
         acc += tmp
         np.add(acc, self.epsilon, out=tmp)
@@ -124,6 +128,9 @@ class Adadelta(Optimizer):
         i = self._index[id(variable)]
         grads_sq, deltas_sq = self._accumulated_grads[i].value, self._accumulated_deltas[i].value
         tmp, tmp2, rho, eps = self._tmp[i], self._tmp2[i], self.rho, self.epsilon
+        if fused.run("adadelta", (np.asarray(gradient), grads_sq, deltas_sq, variable.value),
+                     (rho, 1.0 - rho, eps, learning_rate)):
+            return
         np.multiply(gradient, gradient, out=tmp)
         tmp *= 1.0 - rho
         grads_sq *= rho

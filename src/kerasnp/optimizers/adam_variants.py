@@ -8,6 +8,7 @@ import numpy as np
 
 from .._errors import check_float
 from ..variables import Variable
+from . import fused
 from .optimizer import Optimizer
 
 
@@ -110,6 +111,11 @@ class Nadam(_AdamLike):
 
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         i = self._index[id(variable)]
+        if fused.run("nadam", (np.asarray(gradient), self._momentums[i].value,
+                               self._seconds[i].value, variable.value),
+                     (self._rate_m, self._rate_v, self._coef_m, self._coef_g,
+                      self._v_correction, self.epsilon, learning_rate)):
+            return
         m = self._update_mean(gradient, i, self._rate_m)
         v, tmp, tmp2 = self._seconds[i].value, self._tmp[i], self._tmp2[i]
         np.multiply(gradient, gradient, out=tmp)
@@ -155,14 +161,19 @@ class Adamax(_AdamLike):
 
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         i = self._index[id(variable)]
+        real = self._real  # the correction in the weights' dtype, as Keras (see Adam)
+        correction = real(1.0) - real(self.beta_1) ** real(self.iterations + 1)
+        u = self._seconds[i].value
+        if fused.run("adamax", (np.asarray(gradient), self._momentums[i].value, u, variable.value),
+                     (1.0 - self.beta_1, self.beta_2, self.epsilon,
+                      learning_rate / float(correction))):
+            return
         m = self._update_mean(gradient, i, 1.0 - self.beta_1)
-        u, tmp = self._seconds[i].value, self._tmp[i]
+        tmp = self._tmp[i]
         u *= self.beta_2
         np.abs(gradient, out=tmp)
         np.maximum(u, tmp, out=u)
         np.add(u, self.epsilon, out=tmp)
         np.divide(m, tmp, out=tmp)
-        real = self._real  # the correction in the weights' dtype, as Keras (see Adam)
-        correction = real(1.0) - real(self.beta_1) ** real(self.iterations + 1)
         tmp *= learning_rate / float(correction)
         variable.value -= tmp

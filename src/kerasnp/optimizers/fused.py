@@ -83,7 +83,52 @@ def _sgd(g, w, velocity, lr, momentum, nesterov):  # pragma: no cover - compiled
                 w[i] = w[i] + vel
 
 
-_LOOPS: dict[str, Callable[..., None]] = {"adam": _adam, "rmsprop": _rmsprop, "sgd": _sgd}
+def _adagrad(g, acc, w, eps, lr):  # pragma: no cover - compiled
+    for i in range(w.size):
+        gi = g[i]
+        a = acc[i] + gi * gi  # acc += g * g
+        acc[i] = a
+        w[i] = w[i] - gi / math.sqrt(a + eps) * lr  # w -= g / sqrt(acc + eps) * lr
+
+
+def _adadelta(g, grads_sq, deltas_sq, w, rho, c_rho, eps, lr):  # pragma: no cover
+    for i in range(w.size):
+        gi = g[i]
+        big_g = grads_sq[i] * rho + gi * gi * c_rho  # G = G * rho + g * g * (1 - rho)
+        grads_sq[i] = big_g
+        step = math.sqrt(deltas_sq[i] + eps) * gi / math.sqrt(big_g + eps)  # -delta
+        deltas_sq[i] = deltas_sq[i] * rho + step * step * c_rho  # D = D * rho + ...
+        w[i] = w[i] - step * lr
+
+
+def _nadam(g, m, v, w, rate_m, rate_v, coef_m, coef_g, v_correction, eps, lr):  # pragma: no cover
+    for i in range(w.size):
+        gi = g[i]
+        mi = m[i] + (gi - m[i]) * rate_m
+        m[i] = mi
+        vi = v[i] + (gi * gi - v[i]) * rate_v
+        v[i] = vi
+        m_hat = mi * coef_m + gi * coef_g
+        w[i] = w[i] - m_hat / (math.sqrt(vi / v_correction) + eps) * lr
+
+
+def _adamax(g, m, u, w, rate, beta_2, eps, scale):  # pragma: no cover - compiled
+    for i in range(w.size):
+        gi = g[i]
+        mi = m[i] + (gi - m[i]) * rate  # m += (g - m) * (1 - beta_1)
+        m[i] = mi
+        ui = u[i] * beta_2
+        a = abs(gi)
+        if not ui >= a and ui == ui:  # u = maximum(u * beta_2, |g|), NaN winning
+            ui = a
+        u[i] = ui
+        w[i] = w[i] - mi / (ui + eps) * scale  # w -= m / (u + eps) * (lr / correction)
+
+
+_LOOPS: dict[str, Callable[..., None]] = {
+    "adam": _adam, "rmsprop": _rmsprop, "sgd": _sgd, "adagrad": _adagrad,
+    "adadelta": _adadelta, "nadam": _nadam, "adamax": _adamax,
+}
 _compiled: dict[str, Any] | None = None
 
 
