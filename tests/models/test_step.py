@@ -285,6 +285,76 @@ def test_in_place_activations_compute_exactly_the_functions(fn, dtype):
     np.testing.assert_array_equal(got, expected)
 
 
+def test_relu_in_place_equals_relu_on_special_values_and_any_shape():
+    """The in-place relu takes the maximum against a shared array of zeros
+    (NumPy's vectorised loop), not the scalar 0: the same bits, -0.0 and NaN
+    included, whatever the shape, and the shared zeros stay zeros."""
+    forward, _ = activations.in_place(activations.relu)
+    rng = np.random.default_rng(0)
+    specials = np.array([0.0, -0.0, np.nan, -np.nan, np.inf, -np.inf, 1e-45, -1e-45])
+    for shape in [(32, 128), (5, 128), (1, 3), (7, 1), (32, 128), (2, 3, 4)]:
+        for dtype in ["float16", "float32", "float64"]:
+            z = rng.normal(size=shape).astype(dtype)
+            z.flat[:len(specials)] = specials[:z.size]
+            expected = np.maximum(z, 0.0)
+            got = forward(z)
+            assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes()
+    for zeros in activations._ZEROS.values():
+        assert not zeros.flags.writeable and not zeros.any()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dropout_in_the_loop_equals_its_plain_call(dtype):
+    """Same mask (same random draws), same outputs and gradients as `call` and
+    `backward`, across batch sizes (an odd number of entries included) and
+    for inputs so large that `x * 1.25` would overflow."""
+    loop, plain = layers.Dropout(0.2, seed=5), layers.Dropout(0.2, seed=5)
+    rng = np.random.default_rng(1)
+    for shape in [(8, 6), (5, 3), (8, 6), (1, 6)]:
+        x = rng.normal(size=shape).astype(dtype)
+        x[0] = np.finfo(dtype).max  # dropped: 0, kept: inf (not NaN)
+        grad = rng.normal(size=shape).astype(dtype)
+        with np.errstate(over="ignore"):
+            got = loop._forward_reusing(x, training=True)
+            expected = plain(x, training=True)
+        assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes()
+        assert not np.isnan(got).any()
+        got = loop._backward_reusing(grad)
+        expected = plain.backward(grad)
+        assert got.tobytes() == expected.tobytes()
+    # inputs of another dtype get buffers of their own
+    for other in ["float16", dtype]:
+        x = rng.normal(size=(8, 6)).astype(other)
+        got = loop._forward_reusing(x, training=True)
+        expected = plain(x, training=True)
+        assert got.dtype == x.dtype and got.tobytes() == expected.tobytes()
+    # inference after training: the identity, and no mask left behind
+    x = rng.normal(size=(4, 6)).astype(dtype)
+    assert loop._forward_reusing(x, training=False) is x
+    np.testing.assert_array_equal(loop._backward_reusing(x), x)
+
+
+def test_batches_take_the_rows_of_the_order_into_reused_buffers():
+    from kerasnp.models.data import Batches
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(10, 3)).astype("float32")
+    y, w = np.arange(10), rng.random(10).astype("float32")
+    order = rng.permutation(10)
+    batches = Batches(x, y, w, 4)
+    got = [tuple(a.copy() for a in batch) for batch in batches(order)]
+    assert [len(b[0]) for b in got] == [4, 4, 2]  # the last batch is partial
+    for i, (xb, yb, wb) in enumerate(got):
+        idx = order[4 * i:4 * i + 4]
+        np.testing.assert_array_equal(xb, x[idx])
+        np.testing.assert_array_equal(yb, y[idx])
+        np.testing.assert_array_equal(wb, w[idx])
+    first, second = [b[0] for b in list(batches(order))[:2]]
+    assert first is second  # one buffer per batch size
+    in_order = [b[0] for b in batches(None)]
+    np.testing.assert_array_equal(np.concatenate(in_order), x)
+
+
 def test_activations_without_an_in_place_form():
     assert activations.in_place(activations.elu) is None
     assert activations.in_place(activations.get("gelu")) is None

@@ -141,7 +141,7 @@ class Dense(Layer):
         _parallel.matmul(self._inputs.T, grad, dkernel)
         self.grads["kernel"] = dkernel
         if self.bias is not None:
-            self.grads["bias"] = np.sum(grad, axis=0, out=self._buffer("dbias", (self.units,)))
+            self.grads["bias"] = grad.sum(axis=0, out=self._buffer("dbias", (self.units,)))
         if not need_input_grad:
             return None
         return _parallel.matmul(grad, kernel.T, self._buffer("dx", self._inputs.shape))

@@ -59,7 +59,6 @@ class Dropout(Layer):
         self.seed = check_int("Dropout", "seed", seed, allow_none=True)
         self._rng = make_rng(seed)
         self._mask: np.ndarray | None = None
-        self._scale: Any = None
 
     def call(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
         if not training or self.rate == 0:
@@ -79,8 +78,6 @@ class Dropout(Layer):
     def backward(self, grad: np.ndarray) -> np.ndarray:
         if self._mask is None:
             return grad
-        if self._mask.dtype == bool:  # from `_forward_reusing`: kept entries scaled
-            return grad * self._scale * self._mask
         return grad * self._mask
 
     def _kept(self, shape: tuple[int, ...], out: np.ndarray | None = None) -> np.ndarray:
@@ -88,35 +85,33 @@ class Dropout(Layer):
 
         One uniform 32-bit integer per entry, taken straight from the bit
         generator (a third faster than drawing floats), below
-        `(1 - rate) * 2**32`.
+        `(1 - rate) * 2**32`. A float `out` receives the mask as 1.0 and 0.0.
         """
         size = math.prod(shape)
         draws = self._rng.bit_generator.random_raw((size + 1) // 2).view(np.uint32)
         threshold = min(round((1.0 - self.rate) * 4294967296.0), 4294967295)
         return np.less(draws[:size].reshape(shape), np.uint32(threshold), out=out)
 
-    # In the model's loops: the same mask, in this layer's buffers.
-    # `x * scale * kept` equals `x * (kept * scale)` exactly (kept is 0 or 1).
+    # In the model's loops: the same mask and products as `call`, in this
+    # layer's buffers (the mask is made in floats, so no product mixes types).
     def _forward_reusing(self, inputs: np.ndarray, training: bool) -> np.ndarray:
         if (not training or self.rate == 0 or self.rate == 1 or self.noise_shape is not None
                 or inputs.dtype.kind != "f" or self.activity_regularizer is not None):
             return self(inputs, training=training)
-        shape = inputs.shape
-        kept = self._kept(shape, out=self._buffer("kept", shape, bool))
-        self._mask, self._scale = kept, inputs.dtype.type(1.0 / (1.0 - self.rate))
-        out = np.multiply(inputs, self._scale, out=self._buffer("out", shape, inputs.dtype))
-        out *= kept
-        return out
+        shape, dtype = inputs.shape, inputs.dtype
+        mask = self._kept(shape, out=self._buffer("mask", shape, dtype))
+        mask *= dtype.type(1.0 / (1.0 - self.rate))
+        self._mask = mask
+        return np.multiply(inputs, mask, out=self._buffer("out", shape, dtype))
 
     def _backward_reusing(self, grad: np.ndarray, need_input_grad: bool = True,
                           through_activation: bool = True) -> np.ndarray | None:
-        if self._mask is None or self._mask.dtype != bool:
+        if (self._mask is None or grad.dtype != self._mask.dtype
+                or self.activity_regularizer is not None):
             return super()._backward_reusing(grad, need_input_grad, through_activation)
         if not need_input_grad:
             return None
-        out = np.multiply(grad, self._scale, out=self._buffer("dx", grad.shape, grad.dtype))
-        out *= self._mask
-        return out
+        return np.multiply(grad, self._mask, out=self._buffer("dx", grad.shape, grad.dtype))
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

@@ -211,8 +211,9 @@ class Layer:
         return self.backprop(grad)
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: Any = None) -> np.ndarray:
-        """This layer's reusable array `name` of `shape` (one per batch size)."""
-        key = (name, shape)
+        """This layer's reusable array `name` of `shape` (one per batch size, and
+        per dtype when one is asked for)."""
+        key = (name, shape) if dtype is None else (name, shape, dtype)
         buf = self._buffers.get(key)
         if buf is None:
             if len(self._buffers) >= 64:  # many batch sizes seen (predict on odd sizes)

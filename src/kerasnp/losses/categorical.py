@@ -328,34 +328,42 @@ def _scce_mask(
 # `Loss` path computes (same operations, same float32 rounding) without the
 # per-batch checks: 2-D probabilities, no weights, mean over the batch.
 def _batch_mean(losses: np.ndarray) -> float:
-    total = np.sum(losses, dtype=losses.dtype)
-    return float(total / np.asarray(float(losses.size), dtype=losses.dtype))
+    """The mean as `Loss` reduces it: the sum in the losses' dtype over the count."""
+    real = losses.dtype.type
+    return float(losses.sum(dtype=real) / real(losses.size))
 
 
 def _scce_fused_step(y_true: np.ndarray, probs: np.ndarray, out: np.ndarray | None) -> float:
-    labels = y_true.reshape(len(probs))
+    n = len(probs)
+    labels = y_true.reshape(n)
     if labels.dtype.kind != "i":
         labels = labels.astype(np.intp)
-    rows = np.arange(len(probs))
+    rows = np.arange(n)
     picked = probs[rows, labels]
     lo, hi = clip_bounds(probs.dtype)
-    loss = _batch_mean(-np.log(np.clip(picked / np.sum(probs, axis=-1), lo, hi)))
+    # -log(clip(picked / sum(p))), each operation in place in one temporary;
+    # negating the mean instead of each term is exact (rounding is symmetric)
+    ratio = picked / probs.sum(axis=-1)
+    np.log(ratio.clip(lo, hi, out=ratio), out=ratio)
+    loss = -_batch_mean(ratio)
     if out is not None:  # (p - one_hot(y)) / n
         np.copyto(out, probs)
         out[rows, labels] = picked - 1
-        out *= np.asarray(1.0 / len(probs), dtype=probs.dtype)
+        out *= probs.dtype.type(1.0 / n)
     return loss
 
 
 def _cce_fused_step(y_true: np.ndarray, probs: np.ndarray, out: np.ndarray | None) -> float:
     y_true = np.asarray(y_true, dtype=probs.dtype)
     lo, hi = clip_bounds(probs.dtype)
-    log_p = np.log(np.clip(probs / np.sum(probs, axis=-1, keepdims=True), lo, hi))
-    loss = _batch_mean(-np.sum(y_true * log_p, axis=-1))
+    log_p = probs / probs.sum(axis=-1, keepdims=True)
+    np.log(log_p.clip(lo, hi, out=log_p), out=log_p)
+    log_p *= y_true
+    loss = -_batch_mean(log_p.sum(axis=-1))
     if out is not None:  # (p * sum(y) - y) / n
-        np.multiply(probs, np.sum(y_true, axis=-1, keepdims=True), out=out)
+        np.multiply(probs, y_true.sum(axis=-1, keepdims=True), out=out)
         out -= y_true
-        out *= np.asarray(1.0 / len(probs), dtype=probs.dtype)
+        out *= probs.dtype.type(1.0 / len(probs))
     return loss
 
 

@@ -222,7 +222,7 @@ class CategoricalAccuracy(_AccuracyMetric):
             and y_true.shape == y_pred.shape
         ):  # fit's case, in one pass
             self._add_hits(
-                np.count_nonzero(np.argmax(y_true, axis=-1) == np.argmax(y_pred, axis=-1)),
+                np.count_nonzero(y_true.argmax(axis=-1) == y_pred.argmax(axis=-1)),
                 len(y_pred),
             )
             return
@@ -254,7 +254,7 @@ class SparseCategoricalAccuracy(_AccuracyMetric):
             and len(y_true) == len(y_pred)
             and y_pred.shape[1] > 0
         ):  # fit's case, in one pass
-            self._add_hits(np.count_nonzero(np.argmax(y_pred, axis=-1) == y_true), len(y_pred))
+            self._add_hits(np.count_nonzero(y_pred.argmax(axis=-1) == y_true), len(y_pred))
             return
         super().update_state(y_true, y_pred, sample_weight)
 

@@ -130,7 +130,9 @@ class Batches:
         if buf is None:
             buf = np.empty((len(idx),) + arr.shape[1:], dtype=arr.dtype)
             self._buffers[(key, len(idx))] = buf
-        return np.take(arr, idx, axis=0, out=buf)
+        # `idx` is part of a permutation, so always in range: mode="clip" skips
+        # the bounds check and the temporary that "raise" makes before `out`
+        return arr.take(idx, axis=0, out=buf, mode="clip")
 
     def __call__(self, order: np.ndarray | None = None, steps: int | None = None):
         """Yield (x, y, w) batches; `order` is a permutation or None (in order)."""
