@@ -519,16 +519,17 @@ def test_inference_rows_are_whole_batches_within_the_product_limit():
 
 
 # ----------------------------------------------------- products on two cores
-def test_large_products_split_in_two_halves_whoever_computes_them(monkeypatch):
+def test_large_products_split_in_two_parts_whoever_computes_them(monkeypatch):
     from kerasnp import _parallel
 
     rng = np.random.default_rng(0)
     a = rng.normal(size=(96, 700)).astype("float32")
     b = rng.normal(size=(700, 300)).astype("float32")
     assert _parallel.SPLIT_PRODUCT <= 96 * 700 * 300
-    halves = np.concatenate([a[:48] @ b, a[48:] @ b])
+    assert _parallel.caller_share(96) == 54  # the caller keeps 9/16: the helper starts late
+    halves = np.concatenate([a[:54] @ b, a[54:] @ b])
     monkeypatch.setattr(_blas, "single_threaded", True)
-    for _ in range(5):  # the helper thread, or the caller, computes the second half
+    for _ in range(5):  # the helper thread, or the caller, computes the second part
         np.testing.assert_array_equal(_parallel.matmul(a, b, np.empty((96, 300), "float32")),
                                       halves)
     monkeypatch.setattr(_parallel._helper, "offer", lambda half: None)  # no helper at all
@@ -591,10 +592,11 @@ def test_an_error_in_the_helpers_half_reaches_the_caller(monkeypatch):
         seen.append(len(w))
 
     w = np.ones(2 * _parallel.SPLIT_ELEMENTS, "float32")
-    w[_parallel.SPLIT_ELEMENTS:] = 2.0
+    first = _parallel.caller_share(len(w))
+    w[first:] = 2.0
     with pytest.raises(FloatingPointError, match="overflow"):
         _parallel.elementwise(update, w=w, step=0.1)
-    assert seen == [_parallel.SPLIT_ELEMENTS]
+    assert seen == [first]
     _parallel.elementwise(update, w=np.ones((3, 5), "float32").T, step=0.1)  # not contiguous
     assert seen[-1] == 5
 

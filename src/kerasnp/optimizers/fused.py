@@ -190,7 +190,7 @@ def run(name: str, arrays: tuple[np.ndarray | None, ...], scalars: tuple[Any, ..
     values = tuple(map(dtype.type, scalars))
     try:
         if size >= _parallel.SPLIT_ELEMENTS and _blas.single_threaded:
-            h = size // 2
+            h = _parallel.caller_share(size)
             _parallel.in_halves(loop, (*(None if a is None else a[:h] for a in flat), *values),
                                 (*(None if a is None else a[h:] for a in flat), *values))
         else:
