@@ -58,6 +58,13 @@ class _Half:
         if self.error is not None:
             raise self.error
 
+    def cancel(self) -> None:
+        """Make sure the second half is not running: not taken yet, it never
+        will be; taken by the helper, wait until it has finished."""
+        if self._claim.acquire(blocking=False):
+            self.done.set()
+        self.done.wait()
+
 
 class _Helper:
     """One daemon thread that runs the halves it is offered."""
@@ -106,7 +113,11 @@ def in_halves(fn: Callable[..., Any], first: tuple, second: tuple) -> None:
     """`fn(*first)` here while the helper thread is offered `fn(*second)`."""
     half = _Half(fn, second)
     _helper.offer(half)
-    fn(*first)
+    try:
+        fn(*first)
+    except BaseException:  # no second half left running behind the caller's error
+        half.cancel()
+        raise
     half.join()
 
 

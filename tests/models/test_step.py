@@ -601,6 +601,36 @@ def test_an_error_in_the_helpers_half_reaches_the_caller(monkeypatch):
     assert seen[-1] == 5
 
 
+def test_an_error_in_the_callers_part_leaves_no_second_part_running(monkeypatch):
+    import time
+
+    from kerasnp import _parallel
+
+    state = {"running": False, "finished": 0}
+
+    def work(first):
+        if first:
+            time.sleep(0.01)  # the helper has time to take the second part
+            raise FloatingPointError("overflow")
+        state["running"] = True
+        time.sleep(0.05)
+        state["running"] = False
+        state["finished"] += 1
+
+    for _ in range(3):
+        with pytest.raises(FloatingPointError, match="overflow"):
+            _parallel.in_halves(work, (True,), (False,))
+        assert not state["running"]  # waited for a taken second part to finish
+    # the helper never took it: it must not run later either
+    monkeypatch.setattr(_parallel._helper, "offer", lambda half: held.append(half))
+    held = []
+    before = state["finished"]
+    with pytest.raises(FloatingPointError):
+        _parallel.in_halves(work, (True,), (False,))
+    held[0].run()  # a helper arriving late finds the part cancelled
+    assert state["finished"] == before
+
+
 _FORK_CHILD = """
 import os
 import numpy as np
