@@ -1,10 +1,14 @@
 """Fused optimizer updates: one pass over the arrays instead of one per operation.
 
-Each optimizer's `_update_arrays` is the reference: plain NumPy, one
-operation per line, easy to check against the paper. NumPy reads and writes
+Each optimizer's NumPy lines (`_update_arrays` or `update_step`) are the
+reference: one operation per line, easy to check against the paper. NumPy reads and writes
 whole arrays for every one of those lines, so Adam's update of a 784x128
 kernel walks over the kernel-sized arrays twelve times, and on a small model
 that costs more than all the matrix products of the step.
+
+The cost: numba and its compiler add about 130 MB to the process's resident
+memory, and about 0.3 s (0.5 s more the first time, to compile) to the first
+update of a process.
 
 When numba is installed (the `fast` extra), `run` does the same update as a
 loop compiled by numba that visits each element once. The loop does the
