@@ -139,3 +139,47 @@ def unexpected_keywords(owner: str, kwargs: dict[str, Any], allowed: Iterable[st
     else:
         msg += " It accepts: " + ", ".join(f"`{a}`" for a in allowed) + "."
     return KerasnpError(f"{msg} Received: {name}={kwargs[name]!r}")
+
+
+class NotInKerasnp(ImportError):
+    """A name Keras has and kerasnp does not implement (`kerasnp.layers.Conv2D`).
+
+    An `ImportError`, so that `from kerasnp.layers import Conv2D` shows this
+    message: Python replaces an `AttributeError` there with its own "cannot
+    import name".
+    """
+
+
+def missing_names(module: str, kind: str, available: Iterable[str],
+                  keras_only: Iterable[str]) -> Any:
+    """A module `__getattr__` for names the module lacks.
+
+    A name Keras has in the same module (`keras_only`, in any case) raises
+    `NotInKerasnp` saying what kerasnp offers instead and where such a model
+    can go; any other name raises the usual `AttributeError`, with the
+    closest available name when one looks alike.
+
+    >>> getattr_ = missing_names("kerasnp.layers", "layer", ["Dense"], ["Conv2D"])
+    >>> getattr_("Dence")
+    Traceback (most recent call last):
+    ...
+    AttributeError: module 'kerasnp.layers' has no attribute 'Dence'. Did you mean `Dense`?
+    """
+    available = sorted(available)
+    keras_names = {name.lower(): name for name in keras_only}
+
+    def __getattr__(name: str) -> Any:
+        keras_name = None if name.startswith("_") else keras_names.get(name.lower())
+        if keras_name is not None:
+            raise NotInKerasnp(
+                f"{module}.{name}: `{keras_name}` is a Keras {kind} that kerasnp does not "
+                f"implement. kerasnp's {kind}s are {', '.join(available)} (COMPAT.md lists "
+                f"what kerasnp covers). For `{keras_name}`, use Keras itself: a kerasnp "
+                "model moves there with `model.to_keras()` or `model.save('model.keras')`.",
+                name=module,
+            )
+        hint = None if name.startswith("_") else closest(name, available)
+        raise AttributeError(f"module {module!r} has no attribute {name!r}"
+                             + (f". Did you mean `{hint}`?" if hint else ""))
+
+    return __getattr__

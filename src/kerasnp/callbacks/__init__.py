@@ -1,5 +1,7 @@
 """Callbacks: code that runs at fixed points of `fit`, `evaluate` and `predict`."""
 
+from .. import _keras_names
+from .._errors import missing_names
 from .callback import Callback, CallbackList
 from .csv_logger import CSVLogger
 from .early_stopping import EarlyStopping
@@ -26,3 +28,8 @@ __all__ = [
     "ReduceLROnPlateau",
     "TerminateOnNaN",
 ]
+
+
+# `layers.Conv2D` and the like: say it is a Keras callback kerasnp lacks
+__getattr__ = missing_names(__name__, "callback", [n for n in __all__ if n[0].isupper()],
+                            _keras_names.CALLBACKS)

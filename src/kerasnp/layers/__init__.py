@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from .. import _keras_names
+from .._errors import missing_names
 from .._registry import resolve
 from .._registry import serialize as _serialize
 from .activation import Activation
@@ -29,3 +31,8 @@ def deserialize(config: dict[str, Any]) -> Layer:
 
 def get(identifier: Any) -> Layer:
     return resolve("layer", identifier, _TABLE, Layer)
+
+
+# `layers.Conv2D` and the like: say it is a Keras layer kerasnp lacks
+__getattr__ = missing_names(__name__, "layer", [n for n in __all__ if n[0].isupper()],
+                            _keras_names.LAYERS)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _registry
-from .._errors import KerasnpError
+from .. import _keras_names, _registry
+from .._errors import KerasnpError, missing_names
 from . import schedules
 from .adagrad import Adadelta, Adagrad
 from .adam import Adam, AdamW
@@ -95,3 +95,8 @@ def deserialize(config: dict[str, Any]) -> Optimizer:
     0.01
     """
     return get(dict(config))
+
+
+# `layers.Conv2D` and the like: say it is a Keras optimizer kerasnp lacks
+__getattr__ = missing_names(__name__, "optimizer", [n for n in __all__ if n[0].isupper()],
+                            _keras_names.OPTIMIZERS)
