@@ -123,9 +123,11 @@ def test_every_class_with_arguments_has_a_bad_argument_case():
 
 
 @pytest.mark.parametrize("cls", [keras.callbacks.EarlyStopping, keras.callbacks.TerminateOnNaN,
-                                 keras.callbacks.ReduceLROnPlateau, keras.callbacks.CSVLogger])
+                                 keras.callbacks.ReduceLROnPlateau, keras.callbacks.CSVLogger,
+                                 keras.callbacks.BackupAndRestore])
 def test_callbacks_construct_and_reject_unknown_keywords(cls, tmp_path):
-    args = {"filename": str(tmp_path / "log.csv")} if cls is keras.callbacks.CSVLogger else {}
+    args = {keras.callbacks.CSVLogger: {"filename": str(tmp_path / "log.csv")},
+            keras.callbacks.BackupAndRestore: {"backup_dir": str(tmp_path / "b")}}.get(cls, {})
     cls(**args)
     with pytest.raises(TypeError):
         cls(**args, patiense=3)

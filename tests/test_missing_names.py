@@ -12,7 +12,7 @@ from kerasnp._errors import NotInKerasnp
     ("layers", "Conv2D", "layer"),
     ("layers", "BatchNormalization", "layer"),
     ("layers", "maxpooling2d", "layer"),  # any case: the message names Keras's spelling
-    ("callbacks", "BackupAndRestore", "callback"),
+    ("callbacks", "SwapEMAWeights", "callback"),
     ("callbacks", "TensorBoard", "callback"),
     ("optimizers", "Lion", "optimizer"),
 ])

@@ -42,7 +42,7 @@ LAYERS = (
 )
 
 CALLBACKS = (
-    "BackupAndRestore", "OrbaxCheckpoint", "RemoteMonitor", "SwapEMAWeights", "TensorBoard",
+    "OrbaxCheckpoint", "RemoteMonitor", "SwapEMAWeights", "TensorBoard",
 )
 
 OPTIMIZERS = (

@@ -365,3 +365,46 @@ def test_keras_reads_our_weights_h5_and_we_read_keras_files(keras, tmp_path):
         for a, b in zip(fresh.get_weights(), theirs.get_weights(), strict=True):
             np.testing.assert_array_equal(a, np.asarray(b))
         assert fresh.optimizer.iterations == int(np.asarray(theirs.optimizer.iterations))
+
+
+@pytest.mark.parametrize("save_freq", ["epoch", 2])
+def test_backup_and_restore_resumes_as_keras(keras, tmp_path, save_freq):
+    """A fit that crashes at epoch 4, then a new fit with the same backup folder:
+    the same resumed epochs, losses, weights and training metadata as Keras."""
+    import json
+
+    x, y = _data(n=24)
+    runs = []
+    weights = None
+    for lib in (keras, kerasnp):
+        class CrashAt4(lib.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                if epoch == 4:
+                    raise RuntimeError("crash")
+
+        backup = str(tmp_path / lib.__name__)
+        model = _model(lib, lr=0.01)
+        if weights is None:
+            weights = [np.asarray(w) for w in model.get_weights()]
+        else:
+            model.set_weights(weights)
+        with pytest.raises(RuntimeError):
+            model.fit(x, y, epochs=10, batch_size=8, shuffle=False, verbose=0,
+                      callbacks=[lib.callbacks.BackupAndRestore(backup, save_freq=save_freq),
+                                 CrashAt4()])
+        with open(os.path.join(backup, "training_metadata.json"), encoding="utf-8") as f:
+            metadata = json.load(f)
+        fresh = _model(lib, lr=0.01)
+        history = fresh.fit(x, y, epochs=10, batch_size=8, shuffle=False, verbose=0,
+                            callbacks=[lib.callbacks.BackupAndRestore(backup,
+                                                                      save_freq=save_freq)])
+        runs.append((metadata, history, [np.asarray(w) for w in fresh.get_weights()],
+                     os.path.exists(backup)))
+    (km, kh, kw, kleft), (nm, nh, nw, nleft) = runs
+    assert nm == km
+    # by epoch: the 4 epochs done; every 2 batches: the last backup was inside epoch 3
+    assert nh.epoch == kh.epoch == list(range(4 if save_freq == "epoch" else 3, 10))
+    np.testing.assert_allclose(nh.history["loss"], kh.history["loss"], rtol=1e-4)
+    for a, b in zip(nw, kw, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    assert nleft == kleft is False

@@ -8,6 +8,7 @@ from typing import Any
 
 from .._errors import KerasnpError, check_bool, check_float, check_int
 from .monitor import MonitorCallback
+from .save_frequency import BatchCounter
 
 
 class ModelCheckpoint(MonitorCallback):
@@ -80,8 +81,7 @@ class ModelCheckpoint(MonitorCallback):
             save_freq = check_int(owner, "save_freq", save_freq, minimum=1)
         self.save_freq = save_freq
         self._check_extension()
-        self._batches_seen_since_last_saving = 0
-        self._last_batch_seen: int | None = None
+        self._batches = BatchCounter(save_freq) if save_freq != "epoch" else None
         self._current_epoch = 0
 
     def _check_extension(self) -> None:
@@ -116,18 +116,7 @@ class ModelCheckpoint(MonitorCallback):
             self._save_model(epoch, None, logs)
 
     def _should_save_on_batch(self, batch: int) -> bool:
-        if self.save_freq == "epoch":
-            return False
-        if self._last_batch_seen is None or batch <= self._last_batch_seen:
-            added = batch + 1  # a new epoch started at batch 0
-        else:
-            added = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += added
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
-            return True
-        return False
+        return self._batches is not None and self._batches.due(batch)
 
     # ------------------------------------------------------------- saving
     def _should_save_model(self, epoch: int, logs: dict[str, Any], filepath: str) -> bool:

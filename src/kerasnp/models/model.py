@@ -46,6 +46,8 @@ class Model(Trainer, Layer):
         self._pending_loss = None
         self._fused = None
         self._plan: StepPlan | None = None
+        self._initial_epoch: int | None = None  # set by a callback to resume (BackupAndRestore)
+        self._fit_interrupted = False  # whether the last fit stopped on Ctrl-C
         self._rng = make_rng()
 
     # ------------------------------------------------------------------ compile

@@ -121,6 +121,8 @@ class Trainer:
         val_batch_size = data_mod.batch_size_or_default(validation_batch_size or batch_size)
 
         cbs.on_train_begin()
+        # a callback may move the start (BackupAndRestore resuming); once, for this fit
+        initial_epoch, self._initial_epoch = self._initial_epoch or initial_epoch, None
         logs: dict[str, float] = {}
         with StopOnInterrupt() as interrupt, self._loop(batch_size):
             for epoch in range(initial_epoch, epochs):
@@ -155,6 +157,7 @@ class Trainer:
                     break
         # with use_ema, the averaged weights replace the trained ones (as Keras)
         self.optimizer.finalize_variable_values(self._train_variables())
+        self._fit_interrupted = interrupt.requested
         cbs.on_train_end(logs)
         return history
 
