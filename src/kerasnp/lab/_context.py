@@ -197,7 +197,6 @@ class Context:
             self.val_pos_finite = np.zeros(0, dtype=int)
             self.val_noise, self.val_trend, self.best_pos = 0.0, None, None
         self.improving = self._still_improving()
-        self.last_pos = self.n - 1
         epochs_requested = self.params.get("epochs")
         self.stopped_early = (
             isinstance(epochs_requested, int | np.integer)

@@ -19,19 +19,18 @@ from .experiment import (
     UsageError,
     changes_text,
     config_from_args,
-    images_for,
+    finish,
     load,
-    meta,
     report_run,
+    save_run,
     slug,
     train_command,
     verdict_line,
     write_comparison,
-    write_report_with_progress,
 )
 from .report import ReportRun, write_report
 from .run_config import apply_changes, first_applicable, parse_variants
-from .run_folder import new_folder, write_run
+from .run_folder import new_folder
 from .runs import RunResult, baseline_numbers, format_table, results_table
 
 __all__ = ["DEFAULT_VARIANTS", "UsageError", "compare", "diagnose_file", "lab", "predict", "train"]
@@ -63,13 +62,7 @@ def train(args: Any) -> int:
     exp, data, folder, base = _start(args, console, cfg.validation_split, "train")
     command = train_command(args.dataset, cfg, exp)
     result = exp.run("run", cfg, folder)
-    write_run(
-        folder,
-        result,
-        data.preprocessing,
-        meta=meta(args, exp, cfg, command),
-        plots=not args.no_plots,
-    )
+    save_run(args, exp, result, folder, command)
     _print_diagnosis(console, result)
     runs = [report_run(result, command, data)]
     if args.try_fix:
@@ -83,17 +76,7 @@ def train(args: Any) -> int:
                 )
             )
             console.say(format_table(results_table([result, fix])))
-    report = write_report_with_progress(
-        folder / "report.html",
-        runs,
-        console,
-        images=images_for(args),
-        title=f"kerasnp train: {data.info['dataset']}",
-        command=shlex.join(["kerasnp", *args.argv]),
-    )
-    console.say()
-    console.say(f"Run folder: {folder}")
-    console.say(f"Report:     {report}")
+    finish(folder, runs, console, args, title=f"kerasnp train: {data.info['dataset']}")
     return 0
 
 
@@ -143,14 +126,13 @@ def _try_fix(
     console.say(f"\n--try-fix: retraining with {which} applied: {suggestion}")
     console.say(f"  changes: {json.dumps(suggestion.changes)}")
     fix = exp.run(f"fix: {changes_text(suggestion.changes)}", cfg, folder / "fix")
-    data = exp.data(cfg.validation_split)
-    write_run(
-        folder / "fix",
+    save_run(
+        args,
+        exp,
         fix,
-        data.preprocessing,
-        meta=meta(args, exp, cfg, train_command(args.dataset, cfg, exp))
-        | {"suggestion": suggestion.to_dict()},
-        plots=not args.no_plots,
+        folder / "fix",
+        train_command(args.dataset, cfg, exp),
+        suggestion=suggestion.to_dict(),
     )
     console.say(verdict_line(result))
     console.say(verdict_line(fix))
@@ -175,29 +157,22 @@ def compare(args: Any) -> int:
         sub = folder / f"{i + 1:02d}-{slug(name)}"
         r = exp.run(name, cfg, sub)
         command = train_command(args.dataset, cfg, exp)
-        vdata = exp.data(cfg.validation_split)
-        write_run(
-            sub, r, vdata.preprocessing, meta=meta(args, exp, cfg, command), plots=not args.no_plots
-        )
+        save_run(args, exp, r, sub, command)
         results.append(r)
-        runs.append(report_run(r, command, vdata))
+        runs.append(report_run(r, command, exp.data(cfg.validation_split)))
     console.say(format_table(results_table(results)))
     console.say()
     for r in results:
         console.say(verdict_line(r))
     write_comparison(folder, results, args, console)
-    report = write_report_with_progress(
-        folder / "report.html",
+    finish(
+        folder,
         runs,
         console,
-        images=images_for(args),
+        args,
         title=f"kerasnp compare: {data.info['dataset']}",
-        command=shlex.join(["kerasnp", *args.argv]),
         config={"base": base_cfg.to_dict(), "variants": args.variants, "data": data.info},
     )
-    console.say()
-    console.say(f"Run folder: {folder}")
-    console.say(f"Report:     {report}")
     return 0
 
 

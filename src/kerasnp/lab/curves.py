@@ -188,6 +188,22 @@ def groups(curves: LearningCurves) -> dict[str, dict[str, str]]:
     return out
 
 
+def best_val_position(curves: LearningCurves) -> int | None:
+    """Position of the lowest finite ``val_loss``, or None without one."""
+    if "val_loss" not in curves:
+        return None
+    pos, vals = curves.points("val_loss")
+    ok = np.isfinite(vals)
+    return int(pos[ok][np.argmin(vals[ok])]) if ok.any() else None
+
+
+def marked(curves: LearningCurves, key: str) -> np.ndarray:
+    """The curve with recorded NaN turned into inf, so that charts mark it as bad."""
+    y = curves[key]
+    y[curves.recorded(key) & np.isnan(y)] = np.inf
+    return y
+
+
 def higher_is_better(base: str) -> bool:
     """True for accuracy-like metrics, False for losses and errors."""
     b = base.lower()

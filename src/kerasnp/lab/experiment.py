@@ -21,7 +21,7 @@ from .._errors import KerasnpError
 from .data import Dataset, Prepared, load_dataset, prepare
 from .report import ReportRun, write_report
 from .run_config import RunConfig, check_config
-from .run_folder import environment
+from .run_folder import environment, write_run
 from .runs import (
     RunResult,
     baseline_numbers,
@@ -204,6 +204,37 @@ def meta(args: Any, exp: Experiment, cfg: RunConfig, command: str) -> dict[str, 
         "baseline": baseline_numbers(base) if base is not None else None,
         "environment": environment(),
     }
+
+
+def save_run(
+    args: Any, exp: Experiment, result: RunResult, folder: Path, command: str, **extra: Any
+) -> None:
+    """The run folder of one result (`write_run`), with its data's preprocessing and `meta`."""
+    cfg = result.config
+    write_run(
+        folder,
+        result,
+        exp.data(cfg.validation_split).preprocessing,
+        meta=meta(args, exp, cfg, command) | extra,
+        plots=not getattr(args, "no_plots", False),
+    )
+
+
+def finish(
+    folder: Path, runs: list[ReportRun], console: Console, args: Any, **kwargs: Any
+) -> None:
+    """Write the report of a `train` or `compare` folder and say where both are."""
+    report = write_report_with_progress(
+        folder / "report.html",
+        runs,
+        console,
+        images=images_for(args),
+        command=shlex.join(["kerasnp", *args.argv]),
+        **kwargs,
+    )
+    console.say()
+    console.say(f"Run folder: {folder}")
+    console.say(f"Report:     {report}")
 
 
 def report_run(result: RunResult, command: str, data: Prepared) -> ReportRun:

@@ -26,15 +26,16 @@ from .experiment import (
     Console,
     Experiment,
     changes_text,
+    images_for,
     load,
-    meta,
     report_run,
+    save_run,
     train_command,
     write_comparison,
     write_report_with_progress,
 )
 from .run_config import RunConfig, first_applicable
-from .run_folder import new_folder, write_run
+from .run_folder import new_folder
 from .runs import RunResult, format_table, results_table
 
 #: The guided run's settings; the sizes, and the wall time they take, are
@@ -145,19 +146,13 @@ def run_lab(args: Any, console: Console) -> int:
     say(format_table(results_table(ordered)))
     say()
     for key, r in results.items():
-        write_run(
-            folders[key],
-            r,
-            data.preprocessing,
-            meta=meta(args, exp, r.config, train_command(args.dataset, r.config, exp)),
-            plots=not args.no_plots,
-        )
+        save_run(args, exp, r, folders[key], train_command(args.dataset, r.config, exp))
     write_comparison(folder, ordered, args, console)
     report = write_report_with_progress(
         folder / "report.html",
         [report_run(r, train_command(args.dataset, r.config, exp), data) for r in ordered],
         console,
-        images="svg" if args.no_plots else "auto",
+        images=images_for(args),
         title=f"kerasnp lab: overfitting and underfitting on {data.info['dataset']}",
         command=shlex.join(["kerasnp", *args.argv]),
         config={

@@ -119,6 +119,14 @@ def load_history(source: Any, *, validation_freq: int | None = None) -> Learning
     )
 
 
+def curves_of(history: Any, diagnosis: Any = None) -> tuple[LearningCurves, Any]:
+    """``(curves, diagnosis)`` of what the charts take: a `Diagnosis` brings both,
+    anything else is read with `load_history` and goes with `diagnosis`."""
+    if hasattr(history, "verdict") and hasattr(history, "curves"):
+        return history.curves, history
+    return load_history(history), diagnosis
+
+
 def from_dict(
     history: Mapping[str, Any],
     *,
@@ -322,10 +330,10 @@ def save_history(history: Any, path: str | os.PathLike) -> Path:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["epoch", *names])
+    columns = [(curves[k], curves.recorded(k)) for k in names]  # one copy per curve, not per cell
     for pos, epoch in enumerate(curves.epochs):
         writer.writerow(
-            [int(epoch)]
-            + [repr(float(curves[k][pos])) if curves.recorded(k)[pos] else "NA" for k in names]
+            [int(epoch)] + [repr(float(y[pos])) if rec[pos] else "NA" for y, rec in columns]
         )
     path.write_text(buf.getvalue(), encoding="utf-8")
     return path

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from .curves import LearningCurves, groups, higher_is_better
-from .history_io import load_history
+from .curves import LR_KEYS, best_val_position, groups, higher_is_better
+from .history_io import curves_of
 
 VERDICT_COLORS = {
     "diverged": "#b2182b",
@@ -66,12 +66,6 @@ def _figure(width: float, height: float):
     return fig
 
 
-def _unpack(history: Any, diagnosis: Any) -> tuple[LearningCurves, Any]:
-    if hasattr(history, "verdict") and hasattr(history, "curves"):
-        return history.curves, history
-    return load_history(history), diagnosis
-
-
 def plot_history(
     history: Any,
     path: str | os.PathLike | None = None,
@@ -96,9 +90,9 @@ def plot_history(
     Returns:
         The matplotlib ``Figure``.
     """
-    curves, diagnosis = _unpack(history, diagnosis)
+    curves, diagnosis = curves_of(history, diagnosis)
     panels = [(b, r) for b, r in groups(curves).items()]
-    lr_key = next((k for k in ("learning_rate", "lr") if k in curves), None)
+    lr_key = next((k for k in LR_KEYS if k in curves), None)
     if lr_key is not None:
         panels.append((lr_key, {"train": lr_key}))
     ncols = min(2, max(1, len(panels)))
@@ -106,7 +100,8 @@ def plot_history(
     fig = _figure(5.2 * ncols, 3.4 * nrows + 0.5)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     x = curves.epochs + 1
-    best = _best_epoch(curves)
+    best_pos = best_val_position(curves)
+    best = None if best_pos is None else curves.display_epoch(best_pos)
     ev = diagnosis.evidence if diagnosis is not None else {}
     for ax, (base, roles) in zip(axes, panels, strict=False):
         for role in ("train", "eval", "val"):
@@ -161,47 +156,19 @@ def plot_history(
 def _references(ax, base: str, ev: dict) -> None:
     """Chance level and linear-baseline lines, the anchors the verdicts use."""
     if base == "loss":
-        if ev.get("chance_loss"):
-            ax.axhline(
-                ev["chance_loss"],
-                color="#999999",
-                linestyle="-.",
-                linewidth=1,
-                label=f"chance ln K = {ev['chance_loss']:.3g}",
-            )
-        if ev.get("baseline_val_loss") is not None:
-            ax.axhline(
-                ev["baseline_val_loss"],
-                color="#8073ac",
-                linestyle="--",
-                linewidth=1,
-                label="linear baseline (val)",
-            )
+        chance, baseline = ev.get("chance_loss"), ev.get("baseline_val_loss")
+        chance_label = f"chance ln K = {chance:.3g}" if chance else ""
     elif higher_is_better(base) and ev.get("metric") == base:
-        if ev.get("chance_accuracy"):
-            ax.axhline(
-                ev["chance_accuracy"],
-                color="#999999",
-                linestyle="-.",
-                linewidth=1,
-                label="chance 1/K",
-            )
-        if ev.get("baseline_val_accuracy") is not None:
-            ax.axhline(
-                ev["baseline_val_accuracy"],
-                color="#8073ac",
-                linestyle="--",
-                linewidth=1,
-                label="linear baseline (val)",
-            )
-
-
-def _best_epoch(curves: LearningCurves) -> int | None:
-    if "val_loss" not in curves:
-        return None
-    pos, vals = curves.points("val_loss")
-    ok = np.isfinite(vals)
-    return curves.display_epoch(int(pos[ok][np.argmin(vals[ok])])) if ok.any() else None
+        chance, baseline = ev.get("chance_accuracy"), ev.get("baseline_val_accuracy")
+        chance_label = "chance 1/K"
+    else:
+        return
+    if chance:
+        ax.axhline(chance, color="#999999", linestyle="-.", linewidth=1, label=chance_label)
+    if baseline is not None:
+        ax.axhline(
+            baseline, color="#8073ac", linestyle="--", linewidth=1, label="linear baseline (val)"
+        )
 
 
 def plot_comparison(
@@ -226,7 +193,7 @@ def plot_comparison(
     Returns:
         The matplotlib ``Figure``.
     """
-    loaded = {name: _unpack(h, None) for name, h in runs.items()}
+    loaded = {name: curves_of(h) for name, h in runs.items()}
     if metric is None:
         shared = [set(groups(c)) for c, _ in loaded.values()]
         common = set.intersection(*shared) if shared else set()

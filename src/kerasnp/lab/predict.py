@@ -76,14 +76,12 @@ def image_to_sample(img: np.ndarray, pre: Preprocessing, name: str, invert: str)
     if img.ndim == 3 and img.shape[2] == 4:  # transparent pixels count as white paper
         alpha = img[..., 3:4] / 255.0
         img = img[..., :3] * alpha + 255.0 * (1.0 - alpha)
-    if want_channels is None and img.ndim == 3:
+    if img.ndim == 3 and want_channels != 3:  # colour to grey (ITU-R 601 luma)
         img = img[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    elif want_channels == 3 and img.ndim == 2:
+    if want_channels == 3 and img.ndim == 2:
         img = np.repeat(img[..., None], 3, axis=2)
-    elif want_channels == 1 and img.ndim == 2:
+    elif want_channels == 1:
         img = img[..., None]
-    elif want_channels == 1 and img.ndim == 3:
-        img = (img[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32))[..., None]
     if tuple(img.shape[:2]) != want[:2]:
         h, w = img.shape[:2]
         raise KerasnpError(

@@ -63,22 +63,10 @@ def build_model(cfg: RunConfig, input_dim: int, num_classes: int):
     config: dict[str, Any] = {"learning_rate": cfg.lr}
     if cfg.clipnorm:
         config["clipnorm"] = cfg.clipnorm
-    opt = optimizers.get({"class_name": _class_name(cfg.optimizer), "config": config})
+    # optimizers.get reads the lab's lower-case names ("adam", "rmsprop") as Keras does
+    opt = optimizers.get({"class_name": cfg.optimizer, "config": config})
     model.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
-
-
-def _class_name(name: str) -> str:
-    return {
-        "adam": "Adam",
-        "adamw": "AdamW",
-        "sgd": "SGD",
-        "rmsprop": "RMSprop",
-        "nadam": "Nadam",
-        "adamax": "Adamax",
-        "adagrad": "Adagrad",
-        "adadelta": "Adadelta",
-    }[name]
 
 
 # -- running ----------------------------------------------------------------------------

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .curves import LearningCurves, groups, higher_is_better
-from .history_io import load_history
+from .curves import groups, higher_is_better, marked
+from .history_io import curves_of
 
 PALETTE = (
     "#1f77b4",
@@ -203,9 +203,7 @@ def _finite_runs(x: np.ndarray, y: np.ndarray) -> list[list[tuple[float, float]]
 
 def history_charts(history: Any, diagnosis: Any = None) -> list[str]:
     """One SVG chart per loss/metric of a run, with the best epoch and reference lines."""
-    if hasattr(history, "verdict") and hasattr(history, "curves"):
-        diagnosis, history = history, history.curves
-    curves: LearningCurves = load_history(history)
+    curves, diagnosis = curves_of(history, diagnosis)
     ev = diagnosis.evidence if diagnosis is not None else {}
     best = ev.get("best_val_epoch")
     x = curves.epochs + 1.0
@@ -214,10 +212,8 @@ def history_charts(history: Any, diagnosis: Any = None) -> list[str]:
         series, styles = {}, {}
         for role in ("train", "eval", "val"):
             if role in roles:
-                key = roles[role]
-                rec = curves.recorded(key)
-                y = curves[key]
-                y[rec & np.isnan(y)] = np.inf  # a recorded NaN is marked, not skipped
+                rec = curves.recorded(roles[role])
+                y = marked(curves, roles[role])  # a recorded NaN is marked, not skipped
                 color, dash, label = ROLE_LOOK[role]
                 series[label] = (x[rec], y[rec])
                 styles[label] = (color, dash)
@@ -232,20 +228,15 @@ def history_charts(history: Any, diagnosis: Any = None) -> list[str]:
 
 def comparison_charts(runs: Mapping[str, Any], metric: str | None = None) -> list[str]:
     """Overlay charts of several runs' validation curves (loss, then `metric` if given)."""
-    loaded = {}
-    for name, h in runs.items():
-        if hasattr(h, "verdict") and hasattr(h, "curves"):
-            loaded[name] = (h.curves, h.verdict)
-        else:
-            loaded[name] = (load_history(h), None)
+    loaded = {name: curves_of(h) for name, h in runs.items()}
     out = []
     for base in ["loss"] + ([metric] if metric else []):
         series = {}
-        for name, (curves, verdict) in loaded.items():
+        for name, (curves, diag) in loaded.items():
             key = groups(curves).get(base, {}).get("val")
             if key:
                 rec = curves.recorded(key)
-                label = f"{name} ({verdict.replace('_', ' ')})" if verdict else name
+                label = f"{name} ({diag.verdict.replace('_', ' ')})" if diag is not None else name
                 series[label] = ((curves.epochs + 1.0)[rec], curves[key][rec])
         if series:
             out.append(line_chart(series, title=f"validation {base}", width=560))

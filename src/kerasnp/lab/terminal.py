@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from .curves import LearningCurves, groups, higher_is_better
-from .history_io import load_history
+from .curves import best_val_position, groups, higher_is_better, marked
+from .history_io import curves_of
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 GLYPHS = {"train": "•", "val": "○", "eval": "+", "both": "◉", "bad": "!", "best": "▼"}
@@ -249,10 +249,8 @@ def render_terminal(
             from 0.45 to 0.6 stays visible next to a training loss near 0.001).
         title: first line; defaults to the name of the curves.
     """
-    if hasattr(history, "verdict") and hasattr(history, "curves"):
-        diagnosis, history = history, history.curves
-    curves: LearningCurves = load_history(history)
-    best = _best_position(curves)
+    curves, diagnosis = curves_of(history, diagnosis)
+    best = best_val_position(curves)
     out = [title or f"Learning curves of {curves.name} ({curves.n_epochs} epochs)"]
     if diagnosis is not None:
         out.append(
@@ -262,7 +260,7 @@ def render_terminal(
     offset = int(curves.epochs[0]) + 1 if curves.n_epochs else 1
     for base, roles in groups(curves).items():
         series = {
-            r: _marked(curves, k) for r, k in sorted(roles.items(), key=lambda rk: _ORDER[rk[0]])
+            r: marked(curves, k) for r, k in sorted(roles.items(), key=lambda rk: _ORDER[rk[0]])
         }
         use_log = base == "loss" and (_spans_decades(series) if log == "auto" else bool(log))
         out.append("")
@@ -281,7 +279,7 @@ def render_terminal(
     out.append("")
     name_w = max([len(k) for k in curves.keys] + [4])
     for key in curves.keys:
-        y = _marked(curves, key)[curves.recorded(key)]
+        y = marked(curves, key)[curves.recorded(key)]
         ok = y[np.isfinite(y)]
         summary = f"{ok[0]:.4g} -> {ok[-1]:.4g}" if len(ok) else "no finite values"
         out.append(f"{key:<{name_w}}  {sparkline(y, width=width, ascii=ascii)}  {summary}")
@@ -298,18 +296,3 @@ def _spans_decades(series: dict[str, np.ndarray], decades: float = 2.0) -> bool:
         return False
     # log10 of each end: the ratio itself overflows for values near 1e308 and 1e-308
     return bool(math.log10(values.max()) - math.log10(values.min()) >= decades)
-
-
-def _marked(curves: LearningCurves, key: str) -> np.ndarray:
-    """The curve with recorded NaN turned into inf, so the chart marks it as bad."""
-    y = curves[key]
-    y[curves.recorded(key) & np.isnan(y)] = np.inf
-    return y
-
-
-def _best_position(curves: LearningCurves) -> int | None:
-    if "val_loss" not in curves:
-        return None
-    pos, vals = curves.points("val_loss")
-    ok = np.isfinite(vals)
-    return int(pos[ok][np.argmin(vals[ok])]) if ok.any() else None
