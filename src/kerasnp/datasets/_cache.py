@@ -62,35 +62,30 @@ def download(url: str, dest: Path, accepted: Collection[str], *, timeout: float 
             (nothing is left behind in either case).
     """
     import http.client
-    import tempfile
+
+    from ..saving.atomic import atomic_write
 
     print(f"Downloading data from {url}")
-    tmp = None
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-        digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urlopen(url, timeout=timeout) as response:
+        # a failed download or checksum leaves nothing behind (atomic_write removes it)
+        with atomic_write(dest, suffix=".part") as out, urlopen(url, timeout=timeout) as response:
+            digest = hashlib.sha256()
             while chunk := response.read(_CHUNK):
                 digest.update(chunk)
                 out.write(chunk)
-        got = digest.hexdigest()
-        if got not in accepted:
-            raise KerasnpError(
-                f"{url} gave a file whose sha256 is {got}, not the known "
-                f"{' or '.join(sorted(accepted))}: the download is damaged or the file "
-                "has changed; it was discarded."
-            )
-        os.replace(tmp, dest)
-        tmp = None
+            got = digest.hexdigest()
+            if got not in accepted:
+                raise KerasnpError(
+                    f"{url} gave a file whose sha256 is {got}, not the known "
+                    f"{' or '.join(sorted(accepted))}: the download is damaged or the file "
+                    "has changed; it was discarded."
+                )
         return dest
     except KerasnpError:
         raise
     except (OSError, http.client.HTTPException, ValueError) as exc:
         raise KerasnpError(f"could not download {url} into {os.fspath(dest)!r}: {exc}") from None
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def download_first(urls: Sequence[str], dest: Path, accepted: Collection[str]) -> Path:
