@@ -166,16 +166,16 @@ class Model(Trainer, Layer):
         in buffers the layers reuse (see `models.step`).
         """
         plan = self._plan or StepPlan(self)
-        loss, y_pred = plan.train(x, y, sample_weight)
-        self._loss_tracker.update_state(loss, sample_weight=len(x))
-        self._metrics_for(y, y_pred.shape).update_state(y, plan.for_metrics(y_pred),
-                                                        sample_weight)
-        return loss
+        return self._track(plan, y, sample_weight, *plan.train(x, y, sample_weight))
 
     def test_step(self, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> float:
         plan = self._plan or StepPlan(self)
-        loss, y_pred = plan.test(x, y, sample_weight)
-        self._loss_tracker.update_state(loss, sample_weight=len(x))
+        return self._track(plan, y, sample_weight, *plan.test(x, y, sample_weight))
+
+    def _track(self, plan: StepPlan, y: np.ndarray, sample_weight: np.ndarray | None,
+               loss: float, y_pred: np.ndarray) -> float:
+        """Add a batch's loss and outputs to the running loss and metrics; the loss."""
+        self._loss_tracker.update_state(loss, sample_weight=len(y_pred))
         self._metrics_for(y, y_pred.shape).update_state(y, plan.for_metrics(y_pred),
                                                         sample_weight)
         return loss
