@@ -7,7 +7,7 @@ import os
 import shutil
 from typing import Any
 
-from .._errors import KerasnpError, check_bool, check_int
+from .._errors import KerasnpError, check_bool, check_int, invalid
 from .callback import Callback
 from .save_frequency import BatchCounter
 
@@ -55,8 +55,7 @@ class BackupAndRestore(Callback):
         if not backup_dir:
             raise KerasnpError("Empty `backup_dir` argument passed")
         if not isinstance(backup_dir, (str, os.PathLike)):
-            raise KerasnpError("Invalid value for argument `backup_dir` of BackupAndRestore: "
-                               f"expected a path. Received: backup_dir={backup_dir!r}")
+            raise invalid(owner, "backup_dir", "a path", backup_dir)
         if save_freq != "epoch":
             if isinstance(save_freq, str):
                 raise KerasnpError(
@@ -105,8 +104,6 @@ class BackupAndRestore(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self._epochs_done = epoch + 1
-        if self._batches is not None:
-            self._batches.last = None
         if self.save_freq == "epoch":
             self._back_up(0)
 

@@ -6,7 +6,7 @@ import os
 import warnings
 from typing import Any
 
-from .._errors import KerasnpError, check_bool, check_float, check_int
+from .._errors import KerasnpError, check_bool, check_float, check_int, invalid
 from .monitor import MonitorCallback
 from .save_frequency import BatchCounter
 
@@ -64,10 +64,7 @@ class ModelCheckpoint(MonitorCallback):
         )
         super().__init__(monitor, mode, threshold)
         if not isinstance(filepath, (str, os.PathLike)):
-            raise KerasnpError(
-                "Invalid value for argument `filepath` of ModelCheckpoint: "
-                f"expected a path. Received: filepath={filepath!r}"
-            )
+            raise invalid(owner, "filepath", "a path", filepath)
         self.filepath = os.fspath(filepath)
         self.verbose = check_int(owner, "verbose", verbose, minimum=0)
         self.save_best_only = check_bool(owner, "save_best_only", save_best_only)

@@ -7,13 +7,58 @@ from typing import Any
 import numpy as np
 
 from .. import _parallel
-from .._errors import KerasnpError, check_bool, check_float
+from .._errors import check_bool, check_float, invalid
 from ..variables import Variable
 from . import fused
 from .optimizer import Optimizer
 
 
-class Adam(Optimizer):
+class _AdamLike(Optimizer):
+    """The arguments and the two moment slots that Adam, Nadam and Adamax share:
+    `momentum` and a second slot (`velocity`, or Adamax's `norm`)."""
+
+    _second_slot = "velocity"
+
+    def __init__(
+        self,
+        learning_rate: Any = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        **kwargs: Any,
+    ):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        owner = type(self).__name__
+        self.beta_1 = check_float(owner, "beta_1", beta_1, low=0.0, high=1.0, high_open=True)
+        self.beta_2 = check_float(owner, "beta_2", beta_2, low=0.0, high=1.0, high_open=True)
+        self.epsilon = check_float(owner, "epsilon", epsilon, low=0.0)
+
+    def build(self, variables: list[Variable]) -> None:
+        if self.built:
+            return
+        super().build(variables)
+        self._momentums, self._seconds = self.add_optimizer_variables(
+            variables, ["momentum", self._second_slot]
+        )
+
+    def _update_mean(self, gradient: np.ndarray, i: int, rate: float) -> np.ndarray:
+        """m += rate * (g - m), with rate = 1 - beta_1; returns m (tmp is overwritten)."""
+        m, tmp = self._momentums[i].value, self._tmp[i]
+        np.subtract(gradient, m, out=tmp)
+        tmp *= rate
+        m += tmp
+        return m
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+        }
+
+
+class Adam(_AdamLike):
     """Adam (Kingma & Ba, 2015), with Keras's form of the bias correction.
 
     With `t = iterations + 1`, for each weight `w` and gradient `g`:
@@ -56,20 +101,15 @@ class Adam(Optimizer):
         amsgrad: bool = False,
         **kwargs: Any,
     ):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        owner = type(self).__name__
-        self.beta_1 = check_float(owner, "beta_1", beta_1, low=0.0, high=1.0, high_open=True)
-        self.beta_2 = check_float(owner, "beta_2", beta_2, low=0.0, high=1.0, high_open=True)
-        self.epsilon = check_float(owner, "epsilon", epsilon, low=0.0)
-        self.amsgrad = check_bool(owner, "amsgrad", amsgrad)
+        super().__init__(
+            learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, **kwargs
+        )
+        self.amsgrad = check_bool(type(self).__name__, "amsgrad", amsgrad)
 
     def build(self, variables: list[Variable]) -> None:
         if self.built:
             return
         super().build(variables)
-        self._momentums, self._velocities = self.add_optimizer_variables(
-            variables, ["momentum", "velocity"]
-        )
         self._velocity_hats = (
             self.add_optimizer_variables(variables, "velocity_hat") if self.amsgrad else []
         )
@@ -86,7 +126,7 @@ class Adam(Optimizer):
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         i = self._index[id(variable)]
         gradient, w = np.asarray(gradient), variable.value
-        m, v = self._momentums[i].value, self._velocities[i].value
+        m, v = self._momentums[i].value, self._seconds[i].value
         v_hat = self._velocity_hats[i].value if self.amsgrad else None
         if fused.run("adam", (gradient, m, v, w, v_hat),
                      (1.0 - self.beta_1, 1.0 - self.beta_2, self.epsilon, self._alpha)):
@@ -114,13 +154,7 @@ class Adam(Optimizer):
         w -= tmp
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-            "amsgrad": self.amsgrad,
-        }
+        return {**super().get_config(), "amsgrad": self.amsgrad}
 
 
 class AdamW(Adam):
@@ -158,11 +192,8 @@ class AdamW(Adam):
         amsgrad: bool = False,
         **kwargs: Any,
     ):
-        if weight_decay is None:
-            raise KerasnpError(
-                "Invalid value for argument `weight_decay` of AdamW: expected a float >= 0. "
-                "Received: weight_decay=None"
-            )
+        if weight_decay is None:  # the base class accepts None; AdamW needs a decay
+            raise invalid(type(self).__name__, "weight_decay", "a float >= 0", weight_decay)
         super().__init__(
             learning_rate=learning_rate,
             beta_1=beta_1,

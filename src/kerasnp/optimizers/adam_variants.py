@@ -2,58 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from .._errors import check_float
 from ..variables import Variable
 from . import fused
-from .optimizer import Optimizer
-
-
-class _AdamLike(Optimizer):
-    """The shared arguments and the first-moment slot of Nadam and Adamax."""
-
-    _second_slot = "velocity"
-
-    def __init__(
-        self,
-        learning_rate: Any = 0.001,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-7,
-        **kwargs: Any,
-    ):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        owner = type(self).__name__
-        self.beta_1 = check_float(owner, "beta_1", beta_1, low=0.0, high=1.0, high_open=True)
-        self.beta_2 = check_float(owner, "beta_2", beta_2, low=0.0, high=1.0, high_open=True)
-        self.epsilon = check_float(owner, "epsilon", epsilon, low=0.0)
-
-    def build(self, variables: list[Variable]) -> None:
-        if self.built:
-            return
-        super().build(variables)
-        self._momentums, self._seconds = self.add_optimizer_variables(
-            variables, ["momentum", self._second_slot]
-        )
-
-    def _update_mean(self, gradient: np.ndarray, i: int, rate: float) -> np.ndarray:
-        """m += rate * (g - m), with rate = 1 - beta_1; returns m (tmp is overwritten)."""
-        m, tmp = self._momentums[i].value, self._tmp[i]
-        np.subtract(gradient, m, out=tmp)
-        tmp *= rate
-        m += tmp
-        return m
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-        }
+from .adam import _AdamLike
 
 
 class Nadam(_AdamLike):
@@ -159,14 +112,16 @@ class Adamax(_AdamLike):
     _default_name = "adamax"
     _second_slot = "norm"
 
-    def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
-        i = self._index[id(variable)]
+    def _before_updates(self, learning_rate: float) -> None:
         real = self._real  # the correction in the weights' dtype, as Keras (see Adam)
         correction = real(1.0) - real(self.beta_1) ** real(self.iterations + 1)
+        self._scale = learning_rate / float(correction)
+
+    def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
+        i = self._index[id(variable)]
         u = self._seconds[i].value
         if fused.run("adamax", (np.asarray(gradient), self._momentums[i].value, u, variable.value),
-                     (1.0 - self.beta_1, self.beta_2, self.epsilon,
-                      learning_rate / float(correction))):
+                     (1.0 - self.beta_1, self.beta_2, self.epsilon, self._scale)):
             return
         m = self._update_mean(gradient, i, 1.0 - self.beta_1)
         tmp = self._tmp[i]
@@ -175,5 +130,5 @@ class Adamax(_AdamLike):
         np.maximum(u, tmp, out=u)
         np.add(u, self.epsilon, out=tmp)
         np.divide(m, tmp, out=tmp)
-        tmp *= learning_rate / float(correction)
+        tmp *= self._scale
         variable.value -= tmp

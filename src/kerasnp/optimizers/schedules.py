@@ -143,11 +143,13 @@ class ExponentialDecay(LearningRateSchedule):
         self.staircase = check_bool(owner, "staircase", staircase)
         self.name = _name(owner, name)
 
-    def __call__(self, step: int) -> float:
+    def _progress(self, step: int) -> float:
+        """`step / decay_steps`, rounded down with `staircase`."""
         p = _step(type(self).__name__, step) / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate * self.decay_rate**p
+        return math.floor(p) if self.staircase else p
+
+    def __call__(self, step: int) -> float:
+        return self.initial_learning_rate * self.decay_rate ** self._progress(step)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -188,10 +190,7 @@ class InverseTimeDecay(ExponentialDecay):
         super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name, **kwargs)
 
     def __call__(self, step: int) -> float:
-        p = _step(type(self).__name__, step) / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate / (1.0 + self.decay_rate * p)
+        return self.initial_learning_rate / (1.0 + self.decay_rate * self._progress(step))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
