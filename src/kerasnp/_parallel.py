@@ -16,10 +16,9 @@ depend on timing: the split depends on the shapes only.
 
 from __future__ import annotations
 
-import math
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -140,18 +139,30 @@ def _matmul_into(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
 def elementwise(fn: Callable[..., Any], **arguments: Any) -> None:
     """`fn(**arguments)`, where `fn` works element by element (an optimizer
     update) on the array arguments (others, such as None or a learning rate,
-    are passed as they are). In kerasnp's loops, large contiguous arrays of
-    one shape are updated in two halves at once: elementwise, the halves give
-    exactly the numbers of the whole."""
+    are passed as they are). Contiguous arrays of one shape go through
+    `flat_elementwise`, flattened; others are updated whole."""
     arrays = {k: v for k, v in arguments.items() if isinstance(v, np.ndarray)}
     shape = next(iter(arrays.values())).shape
-    if (not _blas.single_threaded or math.prod(shape) < SPLIT_ELEMENTS
-            or any(a.shape != shape or not a.flags.c_contiguous for a in arrays.values())):
+    if any(a.shape != shape or not a.flags.c_contiguous for a in arrays.values()):
         fn(**arguments)
         return
-    h = caller_share(math.prod(shape))
-    first, second = dict(arguments), dict(arguments)
-    for key, a in arrays.items():
-        flat = a.reshape(-1)
-        first[key], second[key] = flat[:h], flat[h:]
-    in_halves(lambda kwargs: fn(**kwargs), (first,), (second,))
+
+    def part(*views: np.ndarray) -> None:
+        fn(**{**arguments, **dict(zip(arrays, views, strict=True))})
+
+    flat_elementwise(part, [a.reshape(-1) for a in arrays.values()], ())
+
+
+def flat_elementwise(fn: Callable[..., Any], arrays: Sequence[np.ndarray | None],
+                     rest: tuple) -> None:
+    """`fn(*arrays, *rest)` for 1-D arrays of one size (None for one not in
+    use), where `fn` works element by element. In kerasnp's loops a large
+    update runs in two parts at once: elementwise, the parts give exactly
+    the numbers of the whole."""
+    size = next(a for a in arrays if a is not None).size
+    if not _blas.single_threaded or size < SPLIT_ELEMENTS:
+        fn(*arrays, *rest)
+        return
+    h = caller_share(size)
+    in_halves(fn, (*(None if a is None else a[:h] for a in arrays), *rest),
+              (*(None if a is None else a[h:] for a in arrays), *rest))

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _blas, _parallel
+from .. import _parallel
 
 _FLOAT32, _FLOAT64 = np.dtype("float32"), np.dtype("float64")
 
@@ -172,8 +172,8 @@ def run(name: str, arrays: tuple[np.ndarray | None, ...], scalars: tuple[Any, ..
     nothing, when the loop cannot run: numba missing or turned off, a dtype
     other than float32/float64, arrays of different dtypes, sizes or layouts.
 
-    A large update in kerasnp's loops runs in two halves on two threads, as
-    `_parallel.elementwise` runs the NumPy lines (the loops release the GIL).
+    A large update in kerasnp's loops runs in two parts on two threads
+    (`_parallel.flat_elementwise`; the loops release the GIL).
     """
     loop = (_compiled if _compiled is not None else _loaded()).get(name)
     if loop is None:
@@ -193,12 +193,7 @@ def run(name: str, arrays: tuple[np.ndarray | None, ...], scalars: tuple[Any, ..
         flat.append(a)
     values = tuple(map(dtype.type, scalars))
     try:
-        if size >= _parallel.SPLIT_ELEMENTS and _blas.single_threaded:
-            h = _parallel.caller_share(size)
-            _parallel.in_halves(loop, (*(None if a is None else a[:h] for a in flat), *values),
-                                (*(None if a is None else a[h:] for a in flat), *values))
-        else:
-            loop(*flat, *values)
+        _parallel.flat_elementwise(loop, flat, values)
     except Exception as exc:  # a failed compilation: NumPy from now on
         if not isinstance(exc, _compile_errors()):
             raise
