@@ -9,7 +9,6 @@ the inputs and fills `self.grads` under the weights' names.
 from __future__ import annotations
 
 import inspect
-import re
 import warnings
 from typing import Any
 
@@ -17,22 +16,10 @@ import numpy as np
 
 from .. import config
 from .._errors import KerasnpError, check_bool, unexpected_keywords
+from .._naming import to_snake_case, unique_name
 from ..variables import Variable
 
-_NAME_COUNTS: dict[str, int] = {}
-
-
-def to_snake_case(name: str) -> str:
-    """`"BatchNormalization"` -> `"batch_normalization"`, as Keras names layers."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
-
-
-def unique_name(base: str) -> str:
-    """`dense`, then `dense_1`, `dense_2`, ...: process-wide, as in Keras."""
-    count = _NAME_COUNTS.get(base, 0)
-    _NAME_COUNTS[base] = count + 1
-    return base if count == 0 else f"{base}_{count}"
+_NAME_COUNTS: dict[str, int] = {}  # the layers' default names: dense, dense_1, ...
 
 
 def _allowed_keywords(cls: type) -> list[str]:
@@ -75,7 +62,7 @@ class Layer:
         if name is not None and not isinstance(name, str):
             raise KerasnpError(f"Invalid value for argument `name` of {type(self).__name__}: "
                                f"expected a string. Received: name={name!r}")
-        self.name = name or unique_name(to_snake_case(type(self).__name__))
+        self.name = name or unique_name(to_snake_case(type(self).__name__), _NAME_COUNTS)
         self.trainable = check_bool(type(self).__name__, "trainable", trainable)
         self.dtype = np.dtype(dtype or config.floatx()).name
         from .. import regularizers

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._errors import KerasnpError, check_bool, check_float, check_int
 from .loss import LossFunctionWrapper, float_array, squeeze_or_expand_to_same_rank
-from .numerics import class_axis, clip_bounds, sigmoid
+from .numerics import class_axis, clip_bounds, sigmoid, spread_mean
 
 
 def _binary_inputs(
@@ -96,9 +96,7 @@ def _bce_backward(
 ) -> np.ndarray:
     shape = np.shape(y_pred)
     y_true, y_pred, axis = _binary_inputs(y_true, y_pred, axis, label_smoothing)
-    g = np.asarray(grad, dtype=y_pred.dtype)
-    if y_pred.ndim:
-        g = np.expand_dims(g, axis) / y_pred.shape[axis]
+    g = spread_mean(grad, y_pred, axis)
     if from_logits:
         return (g * (sigmoid(y_pred) - y_true)).reshape(shape)
     lo, hi = clip_bounds(y_pred.dtype)
@@ -117,10 +115,7 @@ def _bce_fused(
 ) -> np.ndarray:
     shape = np.shape(probs)
     y_true, p, axis = _binary_inputs(y_true, probs, axis, label_smoothing)
-    g = np.asarray(grad, dtype=p.dtype)
-    if p.ndim:
-        g = np.expand_dims(g, axis) / p.shape[axis]
-    return (g * (p - y_true)).reshape(shape)
+    return (spread_mean(grad, p, axis) * (p - y_true)).reshape(shape)
 
 
 binary_crossentropy.backward = _bce_backward

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import KerasnpError, check_bool, check_float, check_int
-from .loss import Loss, LossFunctionWrapper, float_array, reduced_shape
+from .loss import LossFunctionWrapper, float_array, reduced_shape
 from .numerics import class_axis, clip_bounds, log_softmax, softmax
 
 
@@ -117,10 +117,9 @@ def _cce_backward(
     axis: int = -1,
 ) -> np.ndarray:
     y_true, y_pred, axis = _one_hot_inputs(y_true, y_pred, axis, label_smoothing)
+    if from_logits:
+        return _cce_logit_grad(y_true, softmax(y_pred, axis), grad, axis)
     g = np.expand_dims(np.asarray(grad, dtype=y_pred.dtype), axis)
-    if from_logits:  # d/dz of -sum(t * log_softmax(z)) = softmax(z) * sum(t) - t
-        p = softmax(y_pred, axis)
-        return g * (p * np.sum(y_true, axis=axis, keepdims=True) - y_true)
     s = np.sum(y_pred, axis=axis, keepdims=True)
     q = y_pred / s
     lo, hi = clip_bounds(y_pred.dtype)
@@ -139,6 +138,12 @@ def _cce_fused(
     axis: int = -1,
 ) -> np.ndarray:
     y_true, p, axis = _one_hot_inputs(y_true, probs, axis, label_smoothing)
+    return _cce_logit_grad(y_true, p, grad, axis)
+
+
+def _cce_logit_grad(y_true: np.ndarray, p: np.ndarray, grad: Any, axis: int) -> np.ndarray:
+    """d/dz of ``sum(grad * -sum(t * log_softmax(z)))`` at ``p = softmax(z)``:
+    ``grad * (p * sum(t) - t)``."""
     g = np.expand_dims(np.asarray(grad, dtype=p.dtype), axis)
     return g * (p * np.sum(y_true, axis=axis, keepdims=True) - y_true)
 
@@ -269,15 +274,9 @@ def _scce_backward(
     axis: int = -1,
 ) -> np.ndarray:
     labels, valid, y_pred, axis, picked = _sparse_inputs(y_true, y_pred, axis, ignore_class)
-    g = np.asarray(grad, dtype=y_pred.dtype)
-    if valid is not None:
-        g = np.where(valid, g, 0).astype(y_pred.dtype)
-    index = np.expand_dims(labels, axis)
-    if from_logits:  # softmax(z) - one_hot(y)
-        out = softmax(y_pred, axis)
-        at = np.take_along_axis(out, index, axis=axis) - 1
-        np.put_along_axis(out, index, at, axis=axis)
-        return out * np.expand_dims(g, axis)
+    if from_logits:
+        return _scce_logit_grad(labels, valid, softmax(y_pred, axis), grad, axis)
+    g = _masked(grad, valid, y_pred.dtype)
     # With s = sum(p), q = p_y / s and m = [q not clipped]:
     # dl/dp_k = m / s for every class k, minus m / p_y at the label.
     s = np.sum(y_pred, axis=axis)
@@ -288,6 +287,7 @@ def _scce_backward(
     at_label = np.zeros_like(every)
     np.divide(m, picked, out=at_label, where=m != 0)
     out = np.repeat(np.expand_dims(every, axis), y_pred.shape[axis], axis=axis)
+    index = np.expand_dims(labels, axis)
     np.put_along_axis(out, index, np.expand_dims(every - at_label, axis), axis=axis)
     return out
 
@@ -301,13 +301,23 @@ def _scce_fused(
     axis: int = -1,
 ) -> np.ndarray:
     labels, valid, p, axis, _ = _sparse_inputs(y_true, probs, axis, ignore_class)
-    g = np.asarray(grad, dtype=p.dtype)
-    if valid is not None:
-        g = np.where(valid, g, 0).astype(p.dtype)
-    out = p.copy()
+    return _scce_logit_grad(labels, valid, p.copy(), grad, axis)
+
+
+def _masked(grad: Any, valid: np.ndarray | None, dtype: np.dtype) -> np.ndarray:
+    """`grad` in `dtype`, 0 where the label is the ignored class."""
+    g = np.asarray(grad, dtype=dtype)
+    return g if valid is None else np.where(valid, g, 0).astype(dtype)
+
+
+def _scce_logit_grad(
+    labels: np.ndarray, valid: np.ndarray | None, p: np.ndarray, grad: Any, axis: int
+) -> np.ndarray:
+    """d/dz of ``sum(grad * -log(softmax(z)[label]))`` at ``p = softmax(z)``:
+    ``grad * (p - one_hot(label))``. `p` is overwritten."""
     index = np.expand_dims(labels, axis)
-    np.put_along_axis(out, index, np.take_along_axis(out, index, axis=axis) - 1, axis=axis)
-    return out * np.expand_dims(g, axis)
+    np.put_along_axis(p, index, np.take_along_axis(p, index, axis=axis) - 1, axis=axis)
+    return p * np.expand_dims(_masked(grad, valid, p.dtype), axis)
 
 
 def _scce_mask(
@@ -469,11 +479,7 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         return np.asarray(y_true), np.asarray(y_pred, dtype=self.dtype)
 
     def get_config(self) -> dict[str, Any]:
-        config_ = {
-            **Loss.get_config(self),
-            "from_logits": self.from_logits,
-            "ignore_class": self.ignore_class,
-        }
-        if self.axis != -1:
-            config_["axis"] = self.axis
+        config_ = super().get_config()
+        if self.axis == -1:  # Keras' SparseCategoricalCrossentropy has no `axis` argument
+            del config_["axis"]
         return config_

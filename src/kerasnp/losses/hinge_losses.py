@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .loss import LossFunctionWrapper
-from .regression import paired
+from .numerics import paired, spread_mean
 
 
 def _signed(t: np.ndarray) -> np.ndarray:
@@ -33,8 +33,7 @@ def hinge(y_true: Any, y_pred: Any) -> np.ndarray:
 def _hinge_backward(y_true: Any, y_pred: Any, grad: Any) -> np.ndarray:
     t, p = paired("hinge", y_true, y_pred)
     t = _signed(t)
-    g = np.asarray(grad, dtype=p.dtype)[..., None] / p.shape[-1]
-    return (g * np.where(1.0 - t * p > 0, -t, 0)).reshape(np.shape(y_pred))
+    return (spread_mean(grad, p) * np.where(1.0 - t * p > 0, -t, 0)).reshape(np.shape(y_pred))
 
 
 def squared_hinge(y_true: Any, y_pred: Any) -> np.ndarray:
@@ -51,7 +50,7 @@ def squared_hinge(y_true: Any, y_pred: Any) -> np.ndarray:
 def _squared_hinge_backward(y_true: Any, y_pred: Any, grad: Any) -> np.ndarray:
     t, p = paired("squared_hinge", y_true, y_pred)
     t = _signed(t)
-    g = np.asarray(grad, dtype=p.dtype)[..., None] / p.shape[-1]
+    g = spread_mean(grad, p)
     return (g * -2.0 * t * np.maximum(1.0 - t * p, 0.0)).reshape(np.shape(y_pred))
 
 

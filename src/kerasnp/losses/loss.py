@@ -17,32 +17,34 @@ with its analytic derivative.
 
 from __future__ import annotations
 
-import re
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .. import config
+from .. import _naming, config
 from .._errors import KerasnpError, check_choice
+from .._naming import to_snake_case
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
-_NAME_COUNTS: dict[str, int] = {}
-
-
-def to_snake_case(name: str) -> str:
-    """``"CategoricalAccuracy"`` -> ``"categorical_accuracy"``, as Keras names objects."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+_NAME_COUNTS: dict[str, int] = {}  # the default names of losses and metrics (one tally)
 
 
 def unique_name(prefix: str) -> str:
     """A process-unique name: ``auc``, then ``auc_1``, ``auc_2`` ... (Keras' rule)."""
-    count = _NAME_COUNTS.get(prefix, 0)
-    _NAME_COUNTS[prefix] = count + 1
-    return prefix if count == 0 else f"{prefix}_{count}"
+    return _naming.unique_name(prefix, _NAME_COUNTS)
+
+
+def check_name(owner: str, name: Any) -> str:
+    """`name` if it is a string; for None, the snake-case `owner` made unique."""
+    if name is not None and not isinstance(name, str):
+        raise KerasnpError(
+            f"Invalid value for argument `name` of {owner}: expected a string "
+            f"or None. Received: name={name!r}"
+        )
+    return name or unique_name(to_snake_case(owner))
 
 
 def check_dtype(owner: str, dtype: Any) -> str:
@@ -184,12 +186,7 @@ class Loss:
         dtype: Any = None,
     ):
         owner = type(self).__name__
-        if name is not None and not isinstance(name, str):
-            raise KerasnpError(
-                f"Invalid value for argument `name` of {owner}: expected a string "
-                f"or None. Received: name={name!r}"
-            )
-        self.name = name or unique_name(to_snake_case(owner))
+        self.name = check_name(owner, name)
         self.reduction = check_choice(owner, "reduction", reduction, REDUCTIONS)
         self._dtype_arg = dtype
         self.dtype = check_dtype(owner, dtype)
@@ -248,8 +245,10 @@ class Loss:
         losses = np.asarray(self.call(y_true, y_pred), dtype=self.dtype)
         weights = self._weights(losses.shape, sample_weight, self._mask(y_true, y_pred))
         values = losses if weights is None else losses * weights
-        if self.reduction in ("none", None) or values.ndim == 0:
-            return values if self.reduction in ("none", None) else float(values)
+        if self.reduction in ("none", None):
+            return values
+        if values.ndim == 0:  # as Keras: a scalar loss is weighted but not divided
+            return float(values)
         total = np.sum(values, dtype=self.dtype)
         divisor = self._divisor(values.size, weights, losses.shape)
         return float(total / np.asarray(divisor, dtype=self.dtype)) if divisor else 0.0
@@ -260,10 +259,16 @@ class Loss:
         With `reduction="none"` it is the gradient of the sum of the weighted
         per-sample losses.
         """
+        return self._chain(self.backward, y_true, y_pred, sample_weight)
+
+    def _chain(
+        self, backward: Callable[..., Any], y_true: Any, y_pred: Any, sample_weight: Any = None
+    ) -> np.ndarray:
+        """``backward(y_true, y_pred, d(reduced loss)/d(per-sample losses))``, shaped
+        like `y_pred`: the chain rule through the reduction."""
         shape = np.shape(y_pred)
         y_true, y_pred = self._prepare(y_true, y_pred)
-        upstream = self._upstream(y_true, y_pred, sample_weight)
-        grad = self.backward(y_true, y_pred, upstream)
+        grad = backward(y_true, y_pred, self._upstream(y_true, y_pred, sample_weight))
         return np.asarray(grad, dtype=self.dtype).reshape(shape)
 
     def _upstream(self, y_true: np.ndarray, y_pred: np.ndarray, sample_weight: Any) -> np.ndarray:
@@ -372,15 +377,7 @@ class LossFunctionWrapper(Loss):
         fused = getattr(self.fn, kind, None)
         if fused is None or self._fn_kwargs.get("from_logits", False):
             raise AttributeError(f"{type(self).__name__} ({self.name}) has no {kind} gradient")
-
-        def gradient(y_true: Any, y_pred: Any, sample_weight: Any = None) -> np.ndarray:
-            shape = np.shape(y_pred)
-            y_true, y_pred = self._prepare(y_true, y_pred)
-            upstream = self._upstream(y_true, y_pred, sample_weight)
-            out = fused(y_true, y_pred, upstream, **self._fn_kwargs)
-            return np.asarray(out, dtype=self.dtype).reshape(shape)
-
-        return gradient
+        return functools.partial(self._chain, functools.partial(fused, **self._fn_kwargs))
 
     def fused_softmax_step(self) -> Callable[..., float] | None:
         """The loss and its softmax-logit gradient in one pass, for `fit`.

@@ -1,4 +1,5 @@
-"""Numerics shared by the cross-entropies: clipping bounds, stable softmax and sigmoid."""
+"""Numerics shared by the loss functions: input pairing, clipping bounds, the
+gradient of a mean, stable softmax and sigmoid."""
 
 from __future__ import annotations
 
@@ -9,6 +10,33 @@ import numpy as np
 
 from .. import config
 from .._errors import KerasnpError
+from .loss import float_array, squeeze_or_expand_to_same_rank
+
+
+def paired(fn: str, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Float arrays of one shape (a trailing axis of size 1 is reconciled)."""
+    y_pred = float_array(y_pred)
+    y_true = np.asarray(y_true, dtype=y_pred.dtype)
+    t, p = squeeze_or_expand_to_same_rank(y_true, y_pred)
+    if t.shape != p.shape:
+        raise KerasnpError(
+            f"{fn} expects targets with the same shape as the predictions. Received: "
+            f"y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape}. Reshape the targets "
+            f"to {y_pred.shape}, or use an output layer with "
+            f"{y_true.shape[-1] if y_true.ndim > 1 else 1} units."
+        )
+    return t, p
+
+
+def spread_mean(grad: Any, p: np.ndarray, axis: int = -1) -> np.ndarray:
+    """The upstream gradient of a mean over `axis` of `p`: each entry's share."""
+    g = np.asarray(grad, dtype=p.dtype)
+    return np.expand_dims(g, axis) / p.shape[axis] if p.ndim else g
+
+
+def epsilon_like(dtype: np.dtype) -> np.ndarray:
+    """`config.epsilon()` as a scalar of `dtype`."""
+    return np.asarray(config.epsilon(), dtype=dtype)
 
 
 def class_axis(fn: str, axis: Any, ndim: int) -> int:
@@ -28,8 +56,7 @@ def class_axis(fn: str, axis: Any, ndim: int) -> int:
 
 def clip_bounds(dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
     """``eps`` and ``1 - eps`` in `dtype`: probabilities are clipped to this range."""
-    eps = config.epsilon()
-    return np.asarray(eps, dtype=dtype), np.asarray(1.0 - eps, dtype=dtype)
+    return epsilon_like(dtype), np.asarray(1.0 - config.epsilon(), dtype=dtype)
 
 
 def log_softmax(z: np.ndarray, axis: int) -> np.ndarray:

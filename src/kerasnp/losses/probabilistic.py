@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .loss import LossFunctionWrapper
-from .regression import epsilon_like, paired, spread_last
+from .numerics import epsilon_like, paired, spread_mean
 
 
 def poisson(y_true: Any, y_pred: Any) -> np.ndarray:
@@ -26,7 +26,7 @@ def poisson(y_true: Any, y_pred: Any) -> np.ndarray:
 
 def _poisson_backward(y_true: Any, y_pred: Any, grad: Any) -> np.ndarray:
     t, p = paired("poisson", y_true, y_pred)
-    return (spread_last(grad, p) * (1 - t / (p + epsilon_like(p.dtype)))).reshape(np.shape(y_pred))
+    return (spread_mean(grad, p) * (1 - t / (p + epsilon_like(p.dtype)))).reshape(np.shape(y_pred))
 
 
 def kl_divergence(y_true: Any, y_pred: Any) -> np.ndarray:

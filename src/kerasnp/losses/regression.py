@@ -14,35 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import config
-from .._errors import KerasnpError, check_float, check_int
-from .loss import LossFunctionWrapper, float_array, squeeze_or_expand_to_same_rank
-
-
-def paired(fn: str, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Float arrays of one shape (a trailing axis of size 1 is reconciled)."""
-    y_pred = float_array(y_pred)
-    y_true = np.asarray(y_true, dtype=y_pred.dtype)
-    t, p = squeeze_or_expand_to_same_rank(y_true, y_pred)
-    if t.shape != p.shape:
-        raise KerasnpError(
-            f"{fn} expects targets with the same shape as the predictions. Received: "
-            f"y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape}. Reshape the targets "
-            f"to {y_pred.shape}, or use an output layer with "
-            f"{y_true.shape[-1] if y_true.ndim > 1 else 1} units."
-        )
-    return t, p
-
-
-def spread_last(g: Any, p: np.ndarray) -> np.ndarray:
-    """The upstream gradient spread over the last axis, which the mean divides by."""
-    g = np.asarray(g, dtype=p.dtype)
-    return g[..., None] / p.shape[-1] if p.ndim else g
-
-
-def epsilon_like(dtype: np.dtype) -> np.ndarray:
-    """`config.epsilon()` as a scalar of `dtype`."""
-    return np.asarray(config.epsilon(), dtype=dtype)
+from .._errors import check_float, check_int
+from .loss import LossFunctionWrapper
+from .numerics import epsilon_like, paired, spread_mean
 
 
 def mean_squared_error(y_true: Any, y_pred: Any) -> np.ndarray:
@@ -58,7 +32,7 @@ def mean_squared_error(y_true: Any, y_pred: Any) -> np.ndarray:
 
 def _mse_backward(y_true: Any, y_pred: Any, grad: Any) -> np.ndarray:
     t, p = paired("mean_squared_error", y_true, y_pred)
-    return (spread_last(grad, p) * 2 * (p - t)).reshape(np.shape(y_pred))
+    return (spread_mean(grad, p) * 2 * (p - t)).reshape(np.shape(y_pred))
 
 
 def mean_absolute_error(y_true: Any, y_pred: Any) -> np.ndarray:
@@ -74,7 +48,7 @@ def mean_absolute_error(y_true: Any, y_pred: Any) -> np.ndarray:
 
 def _mae_backward(y_true: Any, y_pred: Any, grad: Any) -> np.ndarray:
     t, p = paired("mean_absolute_error", y_true, y_pred)
-    return (spread_last(grad, p) * np.sign(p - t)).reshape(np.shape(y_pred))
+    return (spread_mean(grad, p) * np.sign(p - t)).reshape(np.shape(y_pred))
 
 
 def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> np.ndarray:
@@ -91,7 +65,7 @@ def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> np.ndarray:
 def _mape_backward(y_true: Any, y_pred: Any, grad: Any) -> np.ndarray:
     t, p = paired("mean_absolute_percentage_error", y_true, y_pred)
     d = 100.0 * np.sign(p - t) / np.maximum(np.abs(t), epsilon_like(p.dtype))
-    return (spread_last(grad, p) * d).reshape(np.shape(y_pred))
+    return (spread_mean(grad, p) * d).reshape(np.shape(y_pred))
 
 
 def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> np.ndarray:
@@ -112,7 +86,7 @@ def _msle_backward(y_true: Any, y_pred: Any, grad: Any) -> np.ndarray:
     floored = np.maximum(p, eps)
     diff = np.log1p(floored) - np.log1p(np.maximum(t, eps))
     d = np.where(p >= eps, 2 * diff / (floored + 1), 0)
-    return (spread_last(grad, p) * d).reshape(np.shape(y_pred))
+    return (spread_mean(grad, p) * d).reshape(np.shape(y_pred))
 
 
 def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> np.ndarray:
@@ -134,7 +108,7 @@ def _huber_backward(y_true: Any, y_pred: Any, grad: Any, delta: float = 1.0) -> 
     t, p = paired("huber", y_true, y_pred)
     e = p - t
     d = np.where(np.abs(e) <= delta, e, delta * np.sign(e))
-    return (spread_last(grad, p) * d).reshape(np.shape(y_pred))
+    return (spread_mean(grad, p) * d).reshape(np.shape(y_pred))
 
 
 def log_cosh(y_true: Any, y_pred: Any) -> np.ndarray:
@@ -151,7 +125,7 @@ def log_cosh(y_true: Any, y_pred: Any) -> np.ndarray:
 
 def _log_cosh_backward(y_true: Any, y_pred: Any, grad: Any) -> np.ndarray:
     t, p = paired("log_cosh", y_true, y_pred)
-    return (spread_last(grad, p) * np.tanh(p - t)).reshape(np.shape(y_pred))
+    return (spread_mean(grad, p) * np.tanh(p - t)).reshape(np.shape(y_pred))
 
 
 def _unit(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:

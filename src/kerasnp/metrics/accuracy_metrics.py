@@ -157,11 +157,26 @@ class _AccuracyMetric(MeanMetricWrapper):
 
     _direction = "up"
 
-    def _add_hits(self, hits: Any, n: int) -> None:
-        """What `update_state` adds for `n` unweighted 0/1 values summing to `hits`
-        (the float32 sum of 0/1 values is exact, so the count is the same)."""
+    def _fast_hits(self, y_true: np.ndarray, y_pred: np.ndarray) -> int | None:
+        """The number of hits, in one pass, for arrays as `fit` passes them (2-D
+        predictions, no weights); None takes the general path."""
+        return None
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        hits = None
+        if (
+            sample_weight is None
+            and isinstance(y_true, np.ndarray)
+            and isinstance(y_pred, np.ndarray)
+            and y_pred.ndim == 2
+        ):
+            hits = self._fast_hits(y_true, y_pred)
+        if hits is None:
+            super().update_state(y_true, y_pred, sample_weight)
+            return
+        # what the general path adds: the float32 sum of 0/1 values is exact
         self.total += float(hits)
-        self.count += n
+        self.count += len(y_pred)
 
 
 class Accuracy(_AccuracyMetric):
@@ -213,20 +228,10 @@ class CategoricalAccuracy(_AccuracyMetric):
     def __init__(self, name: str = "categorical_accuracy", dtype: Any = None):
         super().__init__(categorical_accuracy, name=name, dtype=dtype)
 
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        if (
-            sample_weight is None
-            and isinstance(y_true, np.ndarray)
-            and isinstance(y_pred, np.ndarray)
-            and y_pred.ndim == 2
-            and y_true.shape == y_pred.shape
-        ):  # fit's case, in one pass
-            self._add_hits(
-                np.count_nonzero(y_true.argmax(axis=-1) == y_pred.argmax(axis=-1)),
-                len(y_pred),
-            )
-            return
-        super().update_state(y_true, y_pred, sample_weight)
+    def _fast_hits(self, y_true: np.ndarray, y_pred: np.ndarray) -> int | None:
+        if y_true.shape != y_pred.shape:
+            return None
+        return np.count_nonzero(y_true.argmax(axis=-1) == y_pred.argmax(axis=-1))
 
 
 class SparseCategoricalAccuracy(_AccuracyMetric):
@@ -244,19 +249,10 @@ class SparseCategoricalAccuracy(_AccuracyMetric):
     def __init__(self, name: str = "sparse_categorical_accuracy", dtype: Any = None):
         super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
 
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        if (
-            sample_weight is None
-            and isinstance(y_true, np.ndarray)
-            and isinstance(y_pred, np.ndarray)
-            and y_true.ndim == 1
-            and y_pred.ndim == 2
-            and len(y_true) == len(y_pred)
-            and y_pred.shape[1] > 0
-        ):  # fit's case, in one pass
-            self._add_hits(np.count_nonzero(y_pred.argmax(axis=-1) == y_true), len(y_pred))
-            return
-        super().update_state(y_true, y_pred, sample_weight)
+    def _fast_hits(self, y_true: np.ndarray, y_pred: np.ndarray) -> int | None:
+        if y_true.ndim != 1 or len(y_true) != len(y_pred) or y_pred.shape[1] == 0:
+            return None
+        return np.count_nonzero(y_pred.argmax(axis=-1) == y_true)
 
 
 class TopKCategoricalAccuracy(_AccuracyMetric):

@@ -19,6 +19,7 @@ import numpy as np
 from .. import config
 from .._errors import KerasnpError, check_bool, check_choice, check_int
 from ..losses.loss import squeeze_or_expand_to_same_rank
+from ..losses.numerics import sigmoid
 from .metric import Metric
 
 NEG_INF = -1e10
@@ -42,9 +43,11 @@ def _thresholds(owner: str, thresholds: Any, default: float) -> list[float]:
 
 
 def _evenly_spaced(thresholds: list[float]) -> bool:
+    """Whether the thresholds, clipped to [0, 1], are ``i / (n - 1)`` (n >= 3)."""
     n = len(thresholds)
     even = np.arange(n, dtype=np.float32) / max(n - 1, 1)
-    return n >= 3 and bool(np.allclose(thresholds, even, atol=config.epsilon()))
+    clipped = [min(max(x, 0.0), 1.0) for x in thresholds]
+    return n >= 3 and bool(np.allclose(clipped, even, atol=config.epsilon()))
 
 
 def _filter_top_k(p: np.ndarray, k: int) -> np.ndarray:
@@ -68,8 +71,13 @@ def confusion_counts(
     sample_weight: Any = None,
     multi_label: bool = False,
     label_weights: np.ndarray | None = None,
+    evenly_spaced: bool | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted (tp, fp, tn, fn) per threshold: arrays of shape (T,), or (T, labels)."""
+    """Weighted (tp, fp, tn, fn) per threshold: arrays of shape (T,), or (T, labels).
+
+    `evenly_spaced` is ``_evenly_spaced(thresholds)``, which a metric works out
+    once for its fixed thresholds rather than on every batch (None: work it out).
+    """
     t = np.asarray(y_true, dtype=dtype)
     p = np.asarray(y_pred, dtype=dtype)
     p, t = squeeze_or_expand_to_same_rank(p, t)
@@ -108,10 +116,13 @@ def confusion_counts(
 
     n = len(thresholds)
     nan = np.isnan(p)
-    if nan.any():  # NaN is above no threshold
+    any_nan = nan.any()
+    if any_nan:  # NaN is above no threshold
         p = np.where(nan, NEG_INF, p)
     order = None
-    if _evenly_spaced([min(max(x, 0.0), 1.0) for x in thresholds]):
+    if evenly_spaced is None:
+        evenly_spaced = _evenly_spaced(thresholds)
+    if evenly_spaced:
         # Thresholds i/(n-1): p exceeds ceil(p*(n-1)) of them (Keras' arithmetic form), and
         # also AUC's -eps end point when p is exactly 0.
         exceeded = np.ceil(np.clip(p, 0, 1) * np.asarray(n - 1, dtype=dtype)).astype(np.intp)
@@ -120,7 +131,7 @@ def confusion_counts(
     else:
         order = np.argsort(np.asarray(thresholds, dtype=dtype), kind="stable")
         exceeded = np.searchsorted(np.asarray(thresholds, dtype=dtype)[order], p, side="left")
-    if nan.any():
+    if any_nan:
         exceeded[nan] = 0
 
     w = np.ones(p.shape, dtype=dtype) if weights is None else weights
@@ -175,6 +186,7 @@ class _ThresholdMetric(Metric):
         self.top_k = check_int(owner, "top_k", top_k, minimum=1, allow_none=True)
         self.class_id = check_int(owner, "class_id", class_id, minimum=0, allow_none=True)
         self.thresholds = _thresholds(owner, thresholds, 0.5 if top_k is None else NEG_INF)
+        self._evenly_spaced = _evenly_spaced(self.thresholds)
         self.reset_state()
 
     def reset_state(self) -> None:
@@ -194,6 +206,7 @@ class _ThresholdMetric(Metric):
             top_k=self.top_k,
             class_id=self.class_id,
             sample_weight=sample_weight,
+            evenly_spaced=self._evenly_spaced,
         )
         self.true_positives += tp
         self.false_positives += fp
@@ -319,6 +332,7 @@ class AUC(Metric):
             inner = [(i + 1) / (self.num_thresholds - 1) for i in range(self.num_thresholds - 2)]
         eps = config.epsilon()
         self._thresholds = [0.0 - eps, *inner, 1.0 + eps]
+        self._evenly_spaced = _evenly_spaced(self._thresholds)
         self.multi_label = check_bool(owner, "multi_label", multi_label)
         self.num_labels = check_int(owner, "num_labels", num_labels, minimum=1, allow_none=True)
         if num_labels is not None and not self.multi_label:
@@ -349,7 +363,7 @@ class AUC(Metric):
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         y_pred = np.asarray(y_pred, dtype=self.dtype)
         if self.from_logits:
-            y_pred = np.exp(-np.logaddexp(0, -y_pred))
+            y_pred = sigmoid(y_pred)
         if self.multi_label and y_pred.ndim != 2:
             raise KerasnpError(
                 "AUC(multi_label=True) expects predictions of shape "
@@ -366,6 +380,7 @@ class AUC(Metric):
             sample_weight=sample_weight,
             multi_label=self.multi_label,
             label_weights=label_weights,
+            evenly_spaced=self._evenly_spaced,
         )
         if self.true_positives.size == 0:  # multi-label: the label count is now known
             self._labels_seen = counts[0].shape[1]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._errors import KerasnpError
-from ..losses.loss import check_dtype, to_snake_case, unique_name
+from ..losses.loss import check_dtype, check_name
 
 
 class Metric:
@@ -43,12 +42,7 @@ class Metric:
 
     def __init__(self, dtype: Any = None, name: str | None = None):
         owner = type(self).__name__
-        if name is not None and not isinstance(name, str):
-            raise KerasnpError(
-                f"Invalid value for argument `name` of {owner}: expected a string "
-                f"or None. Received: name={name!r}"
-            )
-        self.name = name or unique_name(to_snake_case(owner))
+        self.name = check_name(owner, name)
         self.dtype = check_dtype(owner, dtype)
 
     def update_state(self, *args: Any, **kwargs: Any) -> None:

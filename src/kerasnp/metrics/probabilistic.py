@@ -15,10 +15,10 @@ from ..losses import (
     sparse_categorical_crossentropy,
     squared_hinge,
 )
-from .regression import LossMean
+from .reduction import MeanMetricWrapper
 
 
-class BinaryCrossentropy(LossMean):
+class BinaryCrossentropy(MeanMetricWrapper):
     """The mean binary cross-entropy (see `losses.binary_crossentropy`).
 
     Args:
@@ -52,7 +52,7 @@ class BinaryCrossentropy(LossMean):
         )
 
 
-class CategoricalCrossentropy(LossMean):
+class CategoricalCrossentropy(MeanMetricWrapper):
     """The mean categorical cross-entropy (see `losses.categorical_crossentropy`).
 
     Args:
@@ -91,7 +91,7 @@ class CategoricalCrossentropy(LossMean):
         )
 
 
-class SparseCategoricalCrossentropy(LossMean):
+class SparseCategoricalCrossentropy(MeanMetricWrapper):
     """The mean sparse categorical cross-entropy (see `losses.sparse_categorical_crossentropy`).
 
     Entries labelled `ignore_class` are left out of the mean.
@@ -130,7 +130,7 @@ class SparseCategoricalCrossentropy(LossMean):
         )
 
 
-class KLDivergence(LossMean):
+class KLDivergence(MeanMetricWrapper):
     """The mean Kullback-Leibler divergence (see `losses.kl_divergence`).
 
     Args:
@@ -146,7 +146,7 @@ class KLDivergence(LossMean):
         super().__init__(kl_divergence, name=name, dtype=dtype)
 
 
-class Poisson(LossMean):
+class Poisson(MeanMetricWrapper):
     """The mean Poisson loss (see `losses.poisson`).
 
     Args:
@@ -162,7 +162,7 @@ class Poisson(LossMean):
         super().__init__(poisson, name=name, dtype=dtype)
 
 
-class Hinge(LossMean):
+class Hinge(MeanMetricWrapper):
     """The mean hinge loss (see `losses.hinge`).
 
     Args:
@@ -178,7 +178,7 @@ class Hinge(LossMean):
         super().__init__(hinge, name=name, dtype=dtype)
 
 
-class SquaredHinge(LossMean):
+class SquaredHinge(MeanMetricWrapper):
     """The mean squared hinge loss (see `losses.squared_hinge`).
 
     Args:
@@ -194,7 +194,7 @@ class SquaredHinge(LossMean):
         super().__init__(squared_hinge, name=name, dtype=dtype)
 
 
-class CategoricalHinge(LossMean):
+class CategoricalHinge(MeanMetricWrapper):
     """The mean categorical hinge loss (see `losses.categorical_hinge`).
 
     Args:

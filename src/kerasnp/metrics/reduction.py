@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import losses
 from .._errors import KerasnpError
 from ..losses.loss import squeeze_or_expand_to_same_rank
 from .metric import Metric
@@ -136,6 +137,9 @@ def _lookup_function(name: str) -> Callable[..., Any]:
 class MeanMetricWrapper(Mean):
     """The running mean of ``fn(y_true, y_pred, **kwargs)`` over every sample.
 
+    A loss function of `kerasnp.losses` makes a metric to minimise (the
+    cross-entropy and error metrics are such wrappers).
+
     Args:
         fn: a function returning one value per sample.
         name: defaults to a unique snake-case name.
@@ -162,8 +166,6 @@ class MeanMetricWrapper(Mean):
         super().__init__(name=name, dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
-        from .. import losses
-
         if fn in losses.ALL_OBJECTS.values():
             self._direction = "down"
 

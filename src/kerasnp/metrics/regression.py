@@ -11,13 +11,7 @@ from ..losses import regression as loss_fns
 from .reduction import Mean, MeanMetricWrapper
 
 
-class LossMean(MeanMetricWrapper):
-    """The running mean of a loss function: to be minimised."""
-
-    _direction = "down"
-
-
-class MeanSquaredError(LossMean):
+class MeanSquaredError(MeanMetricWrapper):
     """The mean of squared errors, ``mean((y_true - y_pred) ** 2)``.
 
     Args:
@@ -33,7 +27,7 @@ class MeanSquaredError(LossMean):
         super().__init__(loss_fns.mean_squared_error, name=name, dtype=dtype)
 
 
-class MeanAbsoluteError(LossMean):
+class MeanAbsoluteError(MeanMetricWrapper):
     """The mean of absolute errors, ``mean(|y_true - y_pred|)``.
 
     Args:
@@ -49,7 +43,7 @@ class MeanAbsoluteError(LossMean):
         super().__init__(loss_fns.mean_absolute_error, name=name, dtype=dtype)
 
 
-class MeanAbsolutePercentageError(LossMean):
+class MeanAbsolutePercentageError(MeanMetricWrapper):
     """The mean absolute percentage error (see `losses.mean_absolute_percentage_error`).
 
     Args:
@@ -65,7 +59,7 @@ class MeanAbsolutePercentageError(LossMean):
         super().__init__(loss_fns.mean_absolute_percentage_error, name=name, dtype=dtype)
 
 
-class MeanSquaredLogarithmicError(LossMean):
+class MeanSquaredLogarithmicError(MeanMetricWrapper):
     """The mean squared logarithmic error (see `losses.mean_squared_logarithmic_error`).
 
     Args:
@@ -81,7 +75,7 @@ class MeanSquaredLogarithmicError(LossMean):
         super().__init__(loss_fns.mean_squared_logarithmic_error, name=name, dtype=dtype)
 
 
-class LogCoshError(LossMean):
+class LogCoshError(MeanMetricWrapper):
     """The mean of ``log(cosh(y_pred - y_true))``.
 
     Args:
@@ -149,6 +143,3 @@ class RootMeanSquaredError(Mean):
 
     def result(self) -> float:
         return float(np.sqrt(np.asarray(super().result(), dtype=self.dtype)))
-
-    def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "dtype": self.dtype}

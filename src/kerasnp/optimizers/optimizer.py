@@ -23,7 +23,6 @@ from __future__ import annotations
 import inspect
 import re
 import warnings
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -37,6 +36,7 @@ from .._errors import (
     invalid,
     unexpected_keywords,
 )
+from .._naming import to_snake_case, unique_name
 from ..variables import Variable
 from .ema import OptimizerEMA
 from .gradients import OptimizerGradients
@@ -44,27 +44,7 @@ from .learning_rate import OptimizerLearningRate, check_learning_rate, learning_
 from .state import OptimizerState
 from .weight_decay import OptimizerWeightDecay
 
-_NAME_COUNTS: defaultdict[str, int] = defaultdict(int)
-
-
-def _auto_name(base: str) -> str:
-    """`base`, then `base_1`, `base_2`, ... in one process (as Keras names optimizers)."""
-    count = _NAME_COUNTS[base]
-    _NAME_COUNTS[base] += 1
-    return base if count == 0 else f"{base}_{count}"
-
-
-def _snake(name: str) -> str:
-    out = []
-    for i, ch in enumerate(name):
-        if (
-            ch.isupper()
-            and i
-            and (name[i - 1].islower() or (i + 1 < len(name) and name[i + 1].islower()))
-        ):
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out)
+_NAME_COUNTS: dict[str, int] = {}  # the optimizers' default names: adam, adam_1, ...
 
 
 class _VariableList(list):
@@ -211,7 +191,7 @@ class Optimizer(
             allow_none=True,
         )
         if name is None:
-            name = _auto_name(self._default_name or _snake(owner))
+            name = unique_name(self._default_name or to_snake_case(owner), _NAME_COUNTS)
         elif not isinstance(name, str):
             raise invalid(owner, "name", "a string or None", name)
         self.name = name
