@@ -10,6 +10,7 @@ what was wrong, what was expected, and what was received::
 from __future__ import annotations
 
 import difflib
+import inspect
 import numbers
 from collections.abc import Iterable
 from typing import Any
@@ -122,6 +123,33 @@ def closest(word: Any, candidates: Iterable[str]) -> str | None:
         if match:
             return next(c for c in candidates if c.lower() == match[0])
     return match[0] if match else None
+
+
+def keywords_of(cls: type) -> list[str]:
+    """The keyword arguments `cls(...)` takes: its `__init__`'s and its bases'.
+
+    >>> class Base:
+    ...     def __init__(self, name=None): ...
+    >>> class Child(Base):
+    ...     def __init__(self, units, name=None, **kwargs): ...
+    >>> keywords_of(Child)
+    ['units', 'name']
+    """
+    names: list[str] = []
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        for p in inspect.signature(init).parameters.values():
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self":
+                names.append(p.name)
+    return list(dict.fromkeys(names))
+
+
+def reject_keywords(owner: str, kwargs: dict[str, Any], cls: type) -> None:
+    """Raise `unexpected_keywords` for any of `kwargs` (the `**kwargs` of `cls`)."""
+    if kwargs:
+        raise unexpected_keywords(owner, kwargs, keywords_of(cls))
 
 
 def unexpected_keywords(owner: str, kwargs: dict[str, Any], allowed: Iterable[str]) -> KerasnpError:

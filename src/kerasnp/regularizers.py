@@ -13,13 +13,12 @@ model adds to the weight's gradient before the optimizer step::
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import numpy as np
 
 from . import _registry
-from ._errors import KerasnpError, check_float, unexpected_keywords
+from ._errors import KerasnpError, check_float, reject_keywords
 
 __all__ = [
     "Regularizer",
@@ -99,14 +98,6 @@ def _as_float(x: Any) -> np.ndarray:
     return x if x.dtype.kind == "f" else x.astype(np.float64)
 
 
-def _check_kwargs(owner: str, kwargs: dict[str, Any], cls: type) -> None:
-    if kwargs:
-        allowed = [
-            p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "kwargs")
-        ]
-        raise unexpected_keywords(owner, kwargs, allowed)
-
-
 class L1(Regularizer):
     """The L1 penalty: `l1 * sum(|x|)`.
 
@@ -125,7 +116,7 @@ class L1(Regularizer):
     """
 
     def __init__(self, l1: float = 0.01, **kwargs: Any):
-        _check_kwargs("L1", kwargs, L1)
+        reject_keywords("L1", kwargs, L1)
         self.l1 = _factor("L1", "l1", l1, 0.01)
 
     def __call__(self, x: Any) -> float:
@@ -158,7 +149,7 @@ class L2(Regularizer):
     """
 
     def __init__(self, l2: float = 0.01, **kwargs: Any):
-        _check_kwargs("L2", kwargs, L2)
+        reject_keywords("L2", kwargs, L2)
         self.l2 = _factor("L2", "l2", l2, 0.01)
 
     def __call__(self, x: Any) -> float:
@@ -199,7 +190,7 @@ class L1L2(Regularizer):
     """
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0, **kwargs: Any):
-        _check_kwargs("L1L2", kwargs, L1L2)
+        reject_keywords("L1L2", kwargs, L1L2)
         self.l1 = _factor("L1L2", "l1", l1, 0.0)
         self.l2 = _factor("L1L2", "l2", l2, 0.0)
 

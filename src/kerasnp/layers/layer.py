@@ -8,30 +8,17 @@ the inputs and fills `self.grads` under the weights' names.
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from typing import Any
 
 import numpy as np
 
 from .. import config
-from .._errors import KerasnpError, check_bool, unexpected_keywords
+from .._errors import KerasnpError, check_bool, keywords_of, unexpected_keywords
 from .._naming import to_snake_case, unique_name
 from ..variables import Variable
 
 _NAME_COUNTS: dict[str, int] = {}  # the layers' default names: dense, dense_1, ...
-
-
-def _allowed_keywords(cls: type) -> list[str]:
-    names: list[str] = []
-    for klass in cls.__mro__:
-        init = klass.__dict__.get("__init__")
-        if init is None:
-            continue
-        for p in inspect.signature(init).parameters.values():
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self":
-                names.append(p.name)
-    return list(dict.fromkeys(names))
 
 
 class Layer:
@@ -58,7 +45,7 @@ class Layer:
                  activity_regularizer: Any = None, input_shape: Any = None,
                  input_dim: Any = None, **kwargs: Any):
         if kwargs:
-            raise unexpected_keywords(type(self).__name__, kwargs, _allowed_keywords(type(self)))
+            raise unexpected_keywords(type(self).__name__, kwargs, keywords_of(type(self)))
         if name is not None and not isinstance(name, str):
             raise KerasnpError(f"Invalid value for argument `name` of {type(self).__name__}: "
                                f"expected a string. Received: name={name!r}")

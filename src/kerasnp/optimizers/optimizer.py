@@ -34,6 +34,7 @@ from .._errors import (
     check_float,
     check_int,
     invalid,
+    keywords_of,
     unexpected_keywords,
 )
 from .._naming import to_snake_case, unique_name
@@ -155,7 +156,7 @@ class Optimizer(
                 stacklevel=3,
             )
         if kwargs:
-            raise unexpected_keywords(owner, kwargs, list(_defaults(type(self))))
+            raise unexpected_keywords(owner, kwargs, keywords_of(type(self)))
         learning_rate = check_learning_rate(owner, learning_rate)
         self.weight_decay = check_float(
             owner, "weight_decay", weight_decay, low=0.0, allow_none=True

@@ -12,14 +12,13 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import math
 import numbers
 from typing import Any
 
 from .. import _registry
-from .._errors import KerasnpError, check_bool, check_float, invalid, unexpected_keywords
+from .._errors import KerasnpError, check_bool, check_float, invalid, reject_keywords
 
 __all__ = [
     "LearningRateSchedule",
@@ -88,15 +87,6 @@ class LearningRateSchedule:
         """Rebuild a schedule from `get_config()`."""
         return cls(**config)
 
-    def _reject(self, kwargs: dict[str, Any]) -> None:
-        if kwargs:
-            allowed = [
-                p
-                for p in inspect.signature(type(self).__init__).parameters
-                if p not in ("self", "kwargs")
-            ]
-            raise unexpected_keywords(type(self).__name__, kwargs, allowed)
-
     def __repr__(self) -> str:
         try:
             args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
@@ -133,7 +123,7 @@ class ExponentialDecay(LearningRateSchedule):
         name: str = "ExponentialDecay",
         **kwargs: Any,
     ):
-        self._reject(kwargs)
+        reject_keywords(type(self).__name__, kwargs, type(self))
         owner = type(self).__name__
         self.initial_learning_rate = _number(
             owner, "initial_learning_rate", initial_learning_rate, low=0.0
@@ -222,7 +212,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         name: str = "PiecewiseConstant",
         **kwargs: Any,
     ):
-        self._reject(kwargs)
+        reject_keywords(type(self).__name__, kwargs, type(self))
         owner = type(self).__name__
         if isinstance(boundaries, (str, bytes)) or not hasattr(boundaries, "__len__"):
             raise invalid(owner, "boundaries", "a list of numbers", boundaries)
@@ -284,7 +274,7 @@ class PolynomialDecay(LearningRateSchedule):
         name: str = "PolynomialDecay",
         **kwargs: Any,
     ):
-        self._reject(kwargs)
+        reject_keywords(type(self).__name__, kwargs, type(self))
         owner = type(self).__name__
         self.initial_learning_rate = _number(
             owner, "initial_learning_rate", initial_learning_rate, low=0.0
@@ -353,7 +343,7 @@ class CosineDecay(LearningRateSchedule):
         warmup_steps: float = 0,
         **kwargs: Any,
     ):
-        self._reject(kwargs)
+        reject_keywords(type(self).__name__, kwargs, type(self))
         owner = type(self).__name__
         self.initial_learning_rate = _number(
             owner, "initial_learning_rate", initial_learning_rate, low=0.0
@@ -423,7 +413,7 @@ class CosineDecayRestarts(LearningRateSchedule):
         name: str = "SGDRDecay",
         **kwargs: Any,
     ):
-        self._reject(kwargs)
+        reject_keywords(type(self).__name__, kwargs, type(self))
         owner = type(self).__name__
         self.initial_learning_rate = _number(
             owner, "initial_learning_rate", initial_learning_rate, low=0.0
