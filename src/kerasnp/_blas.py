@@ -49,23 +49,29 @@ single_threaded = False
 
 
 def _loaded_libraries() -> list[str]:
-    """Paths of OpenBLAS libraries that may be loaded in this process."""
+    """Paths of OpenBLAS libraries that may be loaded in this process, NumPy's
+    own copy first: other packages bring their own (SciPy's wheels bundle a
+    second OpenBLAS), and setting their threads would leave NumPy's alone."""
     import glob
 
-    paths: list[str] = []
+    here = os.path.dirname(np.__file__)
+    own: list[str] = []
+    for folder in (os.path.join(here, "..", "numpy.libs"), os.path.join(here, ".dylibs")):
+        own += sorted(os.path.realpath(p) for p in glob.glob(os.path.join(folder, "*openblas*")))
+    mapped: list[str] = []
     if sys.platform.startswith("linux"):
         try:
             with open("/proc/self/maps") as maps:
                 for line in maps:
                     path = line.rsplit(None, 1)[-1]
-                    if "openblas" in os.path.basename(path).lower() and path not in paths:
-                        paths.append(path)
+                    if ("openblas" in os.path.basename(path).lower()
+                            and os.path.realpath(path) not in own and path not in mapped):
+                        mapped.append(path)
         except OSError:
             pass
-    here = os.path.dirname(np.__file__)
-    for folder in (os.path.join(here, "..", "numpy.libs"), os.path.join(here, ".dylibs")):
-        paths += sorted(glob.glob(os.path.join(folder, "*openblas*")))
-    return paths
+    # a library in another package's folder (scipy.libs/...) comes last
+    return own + sorted(mapped, key=lambda path: os.path.basename(os.path.dirname(path))
+                        .endswith(".libs") or "/.dylibs/" in path)
 
 
 def _find() -> tuple[Any, Any] | None:

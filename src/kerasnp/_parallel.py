@@ -4,14 +4,21 @@ for a busy one.
 OpenBLAS's own threads synchronise inside every product and spin while they
 wait, so on a machine where another program holds a core a threaded product
 can take many times longer than a single-threaded one. kerasnp's loops run
-the BLAS on one thread (`_blas`) and split a large product in two parts by
-rows instead: a helper thread is offered the second part (7/16 of the rows,
-`caller_share`) while the caller computes the first; if the helper has not
-taken it by then, the caller computes it too. So an idle second core nearly
-halves the time, and a busy one costs little more than the product alone.
+the BLAS on one thread (`_blas`) and compute a large product as two products
+instead, rows `[:h]` and `[h:]` of `a` (`h = rows // 2`): a helper thread is
+offered the second while the caller computes the first, and if the helper
+has not taken it by then, the caller computes it too. So an idle second core
+nearly halves the time, and a busy one costs little more than the product
+alone.
 
-The parts are the same whoever computes them, so the numbers do not
-depend on timing: the split depends on the shapes only.
+Two helpers: with numba, `_spinning`'s, which waits by spinning and takes an
+offer within a microsecond; without it, a sleeping thread here, which takes
+15-40 us to wake and is only offered products of `WAKE_PRODUCT` or more
+(smaller ones are still computed as the same two products, by the caller).
+
+Which products are split, and where, depends on the shapes only, never on
+which helper (if any) runs the second part, so the numbers do not depend on
+timing or on whether numba is installed.
 """
 
 from __future__ import annotations
@@ -23,10 +30,13 @@ from typing import Any
 
 import numpy as np
 
-from . import _blas
+from . import _blas, _spinning
 
-#: products of at least this many multiply-adds are split in two
-SPLIT_PRODUCT = 16_000_000
+#: products of at least this many multiply-adds are computed as two products
+#: (`seed`'s 32x784x128 ones, 3.2 M, take about 40 us on one core here)
+SPLIT_PRODUCT = 2_500_000
+#: the sleeping helper is offered the second of two products from this size
+WAKE_PRODUCT = 16_000_000
 #: elementwise updates of at least this many elements are split in two
 SPLIT_ELEMENTS = 200_000
 
@@ -96,39 +106,53 @@ _helper = _Helper()
 
 
 def caller_share(rows: int) -> int:
-    """How many of `rows` the caller keeps when it splits work with the helper.
+    """How many of `rows` the caller keeps when it splits an elementwise update.
 
-    The helper starts later than the caller (waking a sleeping thread took
-    about 40 us on the machines measured), so an even split leaves the caller
-    waiting at the end; with 9/16 for the caller the two finish closer
-    together: `mnist_mlp`'s split products took 8-12 % less time and its
-    epoch 9 % less (benchmarks/README.md). Like the split itself, the share
-    depends on the shapes only.
+    The helper starts later than the caller (it needs Python's lock, and the
+    sleeping one must be woken: 15-40 us on the machines measured), so an
+    even split leaves the caller waiting at the end; with 9/16 for the caller
+    the two finish closer together (measured on `mnist_mlp`'s products when
+    they were split this way: 8-12 % less time, benchmarks/README.md).
+    Elementwise, any split gives the same numbers.
     """
     return rows * 9 // 16
 
 
 def in_halves(fn: Callable[..., Any], first: tuple, second: tuple) -> None:
-    """`fn(*first)` here while the helper thread is offered `fn(*second)`."""
+    """`fn(*first)` here while a helper thread is offered `fn(*second)`."""
     half = _Half(fn, second)
-    _helper.offer(half)
+    spinner = _spinning.spinner()
+    if spinner is None or not spinner.offer(half):
+        spinner = None
+        _helper.offer(half)
     try:
         fn(*first)
     except BaseException:  # no second half left running behind the caller's error
         half.cancel()
         raise
+    finally:
+        if spinner is not None:
+            spinner.withdraw()
     half.join()
 
 
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     """`np.matmul(a, b, out=out)` for 2-D arrays; while the BLAS runs on one
-    thread (`_blas.single_threaded`), a large one is split by rows of `a`."""
+    thread (`_blas.single_threaded`), a large one is computed as two products
+    by rows of `a`, the second offered to a helper thread."""
     rows = a.shape[0]
-    if (not _blas.single_threaded or rows < 2
-            or rows * a.shape[1] * b.shape[1] < SPLIT_PRODUCT):
+    size = rows * a.shape[1] * b.shape[1]
+    if not _blas.single_threaded or rows < 2 or size < SPLIT_PRODUCT:
         return np.matmul(a, b, out=out)
-    h = caller_share(rows)
-    in_halves(_matmul_into, (a[:h], b, out[:h]), (a[h:], b, out[h:]))
+    h = rows // 2
+    spinner = _spinning.spinner()
+    if spinner is not None and spinner.matmul(a, b, out, h):
+        return out
+    if size >= WAKE_PRODUCT:
+        in_halves(_matmul_into, (a[:h], b, out[:h]), (a[h:], b, out[h:]))
+    else:  # the same two products, without waking a thread for them
+        np.matmul(a[:h], b, out=out[:h])
+        np.matmul(a[h:], b, out=out[h:])
     return out
 
 

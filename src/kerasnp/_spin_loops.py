@@ -1,0 +1,198 @@
+"""The compiled half of `_spinning`: atomic flags, and BLAS products called
+without the GIL. Imported only by `_spinning`, and only when numba is
+installed and a loop asks for a second core.
+
+A "control word" (`ctl[0]`, an int64) says who owns the shared job:
+
+    IDLE --caller--> POSTED --helper--> TAKEN --helper--> DONE --caller--> IDLE
+                        \\--caller (not taken yet)--> IDLE, the caller runs it
+    IDLE --caller--> PYTHON --helper--> PYTHON_TAKEN --helper--> IDLE
+                        \\--caller (not taken yet)--> IDLE
+
+Every change is a compare-and-swap by the side that owns that step, so
+neither side ever overwrites a state the other one has just set.
+
+The job (`job[0:12]`) describes one product for `cblas_?gemm` (row-major):
+m, n, k, trans_a, trans_b, lda, ldb, ldc, the addresses of a, b and c, and
+the dtype (0: float32, 1: float64).
+"""
+
+from __future__ import annotations
+
+import platform
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+IDLE, POSTED, TAKEN, DONE, PYTHON, PYTHON_TAKEN = 0, 1, 2, 3, 4, 5
+NOT_BLASABLE, RAN_BOTH = -1, -2  # results of split_matmul besides a wait
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+_JOB = 12  # int64 slots per job description
+
+
+def _address(context, builder, array_type, array, index):
+    ary = context.make_array(array_type)(context, builder, array)
+    return cgutils.get_item_pointer(context, builder, array_type, ary, [index])
+
+
+@intrinsic
+def load(typingctx, array, index):
+    """`array[index]` as an atomic load (acquire)."""
+    def codegen(context, builder, signature, args):
+        pointer = _address(context, builder, signature.args[0], args[0], args[1])
+        return builder.load_atomic(pointer, "acquire", 8)
+    return types.int64(array, index), codegen
+
+
+@intrinsic
+def swap(typingctx, array, index, expected, new):
+    """Compare-and-swap: `array[index] = new` if it was `expected`; 1 if it was."""
+    def codegen(context, builder, signature, args):
+        pointer = _address(context, builder, signature.args[0], args[0], args[1])
+        result = builder.cmpxchg(pointer, args[2], args[3], "acq_rel", "acquire")
+        return builder.zext(builder.extract_value(result, 1), ir.IntType(64))
+    return types.int64(array, index, expected, new), codegen
+
+
+_PAUSE = {"x86_64": "llvm.x86.sse2.pause", "amd64": "llvm.x86.sse2.pause"}.get(
+    platform.machine().lower())
+
+
+@intrinsic
+def relax(typingctx):
+    """A spin-wait hint to the CPU (x86's `pause`); nothing elsewhere."""
+    def codegen(context, builder, signature, args):
+        if _PAUSE is not None:
+            fn = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(ir.VoidType(), []), _PAUSE)
+            builder.call(fn, [])
+        return context.get_dummy_value()
+    return types.void(), codegen
+
+
+@intrinsic
+def _call(typingctx, function, order, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
+          beta, c, ldc):
+    """Call the C function at address `function` with the other arguments,
+    as their own machine types (pointers passed as 64-bit integers)."""
+    signature = types.void(function, order, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
+                           beta, c, ldc)
+
+    def codegen(context, builder, signature, args):
+        argument_types = [context.get_value_type(t) for t in signature.args[1:]]
+        fn_type = ir.FunctionType(ir.VoidType(), argument_types)
+        builder.call(builder.inttoptr(args[0], fn_type.as_pointer()), args[1:])
+        return context.get_dummy_value()
+    return signature, codegen
+
+
+@njit(nogil=True, cache=True)
+def _gemm(job, at, sgemm, dgemm, ilp64):  # pragma: no cover - compiled
+    """Run the product described at `job[at:at + _JOB]`."""
+    order = np.int32(_ROW_MAJOR)
+    ta = np.int32(_TRANS if job[at + 3] else _NO_TRANS)
+    tb = np.int32(_TRANS if job[at + 4] else _NO_TRANS)
+    m, n, k = job[at], job[at + 1], job[at + 2]
+    lda, ldb, ldc = job[at + 5], job[at + 6], job[at + 7]
+    a, b, c = job[at + 8], job[at + 9], job[at + 10]
+    if job[at + 11] == 0:
+        one, zero = np.float32(1.0), np.float32(0.0)
+        if ilp64:
+            _call(sgemm, order, ta, tb, m, n, k, one, a, lda, b, ldb, zero, c, ldc)
+        else:
+            _call(sgemm, order, ta, tb, np.int32(m), np.int32(n), np.int32(k), one, a,
+                  np.int32(lda), b, np.int32(ldb), zero, c, np.int32(ldc))
+    else:
+        one64, zero64 = 1.0, 0.0
+        if ilp64:
+            _call(dgemm, order, ta, tb, m, n, k, one64, a, lda, b, ldb, zero64, c, ldc)
+        else:
+            _call(dgemm, order, ta, tb, np.int32(m), np.int32(n), np.int32(k), one64, a,
+                  np.int32(lda), b, np.int32(ldb), zero64, c, np.int32(ldc))
+
+
+@njit(cache=True)
+def _layout(x, size):  # pragma: no cover - compiled
+    """`(trans, leading dimension)` of a 2-D array for a BLAS; (0, 0) if a
+    BLAS cannot read it in place."""
+    s0, s1 = x.strides
+    rows, cols = x.shape
+    if s1 == size and s0 % size == 0 and s0 // size >= max(cols, 1):
+        return 0, s0 // size
+    if s0 == size and s1 % size == 0 and s1 // size >= max(rows, 1):
+        return 1, s1 // size
+    return 0, 0
+
+
+@njit(cache=True)
+def _describe(job, at, a, b, out, lo, hi):  # pragma: no cover - compiled
+    """Describe `out[lo:hi] = a[lo:hi] @ b` at `job[at:]`; False if a BLAS
+    cannot take these arrays as they are (then nothing is run)."""
+    size = out.itemsize
+    if (out.strides[1] != size or out.strides[0] % size or a.itemsize != size
+            or b.itemsize != size):
+        return False
+    m, k, n = hi - lo, a.shape[1], b.shape[1]
+    trans_a, lda = _layout(a, size)
+    trans_b, ldb = _layout(b, size)
+    if m <= 0 or k <= 0 or n <= 0 or lda == 0 or ldb == 0:
+        return False
+    job[at], job[at + 1], job[at + 2] = m, n, k
+    job[at + 3], job[at + 4] = trans_a, trans_b
+    job[at + 5], job[at + 6], job[at + 7] = lda, ldb, out.strides[0] // size
+    job[at + 8] = a.ctypes.data + lo * a.strides[0]
+    job[at + 9] = b.ctypes.data
+    job[at + 10] = out.ctypes.data + lo * out.strides[0]
+    job[at + 11] = 0 if size == 4 else 1
+    return True
+
+
+@njit(nogil=True, cache=True)
+def split_matmul(ctl, job, a, b, out, h, offer, sgemm, dgemm, ilp64):  # pragma: no cover
+    """`out = a @ b` as two products: rows `[:h]` here, rows `[h:]` offered
+    to the helper (if `offer`) and run here too if it has not taken them by
+    then. Returns NOT_BLASABLE (nothing done) if a BLAS cannot take the
+    arrays, RAN_BOTH if this thread ran both parts, else how many turns it
+    waited for the helper to finish."""
+    if not (_describe(job, _JOB, a, b, out, 0, h)
+            and _describe(job, 0, a, b, out, h, a.shape[0])):
+        return NOT_BLASABLE
+    offered = offer and swap(ctl, 0, IDLE, POSTED)
+    _gemm(job, _JOB, sgemm, dgemm, ilp64)
+    if not offered or swap(ctl, 0, POSTED, IDLE):
+        _gemm(job, 0, sgemm, dgemm, ilp64)
+        return RAN_BOTH
+    turns = 0
+    while load(ctl, 0) != DONE:
+        relax()
+        turns += 1
+    swap(ctl, 0, DONE, IDLE)
+    return turns
+
+
+@njit(nogil=True, cache=True)
+def serve(ctl, job, sgemm, dgemm, ilp64, idle_spins):  # pragma: no cover - compiled
+    """The helper's loop: run offered products until nothing has been offered
+    for `idle_spins` turns (returns 0), or a Python job is taken (returns 1)."""
+    idle = 0
+    while idle < idle_spins:
+        state = load(ctl, 0)
+        if state == POSTED and swap(ctl, 0, POSTED, TAKEN):
+            _gemm(job, 0, sgemm, dgemm, ilp64)
+            swap(ctl, 0, TAKEN, DONE)
+            idle = 0
+        elif state == PYTHON and swap(ctl, 0, PYTHON, PYTHON_TAKEN):
+            return 1
+        else:
+            relax()
+            idle += 1
+    return 0
+
+
+@njit(nogil=True, cache=True)
+def compare_and_swap(ctl, index, expected, new):  # pragma: no cover - compiled
+    """`swap` for Python code."""
+    return swap(ctl, index, expected, new)

@@ -1,0 +1,230 @@
+"""A helper thread that waits for work by spinning, for `_parallel`.
+
+Handing half of a product to a sleeping thread costs 15-40 us on the
+machines measured (the kernel has to wake it, then it needs Python's lock),
+so only products of over 16 M multiply-adds were worth splitting. This
+helper instead runs a compiled loop (numba, the `fast` extra) that watches
+one shared word without holding Python's lock, and multiplies by calling
+NumPy's own OpenBLAS directly: the caller offers half of a product and the
+helper starts on it within a microsecond. Then even the `seed` recipe's
+32x784x128 products (about 40 us) halve usefully.
+
+- The caller keeps the right to run the half itself: if the helper has not
+  taken it when the caller's half is done (another program holds the core),
+  the caller runs it, so a busy second core costs little.
+- The helper spins only while work keeps coming: after about 2 ms without
+  any it sleeps on a lock until the next offer.
+- The two halves are the same BLAS calls whoever runs them, and each row of
+  the result is the same as in the whole product (checked when the helper
+  starts, and by the tests), so the numbers depend on the shapes only.
+
+Nothing here runs without numba, with `KERASNP_SPIN=0` or `KERASNP_FUSED=0`
+in the environment, or with a BLAS this module cannot call (it only uses
+OpenBLAS builds whose integer width it knows); `_parallel` then falls back
+to its sleeping helper.
+"""
+
+from __future__ import annotations
+
+import _thread
+import os
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+#: (cblas_sgemm, cblas_dgemm, 64-bit integers) names, in order of preference
+_GEMMS = (("scipy_cblas_sgemm64_", "scipy_cblas_dgemm64_", True),
+          ("cblas_sgemm64_", "cblas_dgemm64_", True),
+          ("scipy_cblas_sgemm", "scipy_cblas_dgemm", False))
+#: how long the helper keeps spinning after its last job
+IDLE_SECONDS = 0.002
+#: every WINDOW offered products, if the caller ran both halves of more than
+#: TOLERATED of them (the helper seldom got a core: another program is busy),
+#: nothing is offered for the next BACKOFF products (doubling while it lasts)
+WINDOW, TOLERATED = 64, 16
+BACKOFF_FIRST, BACKOFF_MAX = 256, 16_384
+_ASLEEP = 8  # ctl[_ASLEEP] == 1 while the helper sleeps on its lock
+
+_FLOATS = (np.dtype("float32"), np.dtype("float64"))
+_UNSET = object()
+_spinner: Any = _UNSET
+
+
+def _gemm_addresses() -> tuple[int, int, bool] | None:
+    """Addresses of the loaded OpenBLAS's `cblas_sgemm` and `cblas_dgemm`."""
+    import ctypes
+
+    from . import _blas
+
+    mode = getattr(os, "RTLD_NOLOAD", 0) | getattr(os, "RTLD_NOW", 0)
+    for path in _blas._loaded_libraries():
+        try:  # only a library NumPy already loaded
+            lib = ctypes.CDLL(path, mode=mode)
+        except OSError:
+            continue
+        for single, double, ilp64 in _GEMMS:
+            s, d = getattr(lib, single, None), getattr(lib, double, None)
+            if s is not None and d is not None:
+                address = ctypes.cast(s, ctypes.c_void_p).value
+                return address, ctypes.cast(d, ctypes.c_void_p).value, ilp64
+    return None
+
+
+class Spinner:
+    """The spinning helper thread and the words it shares with the caller."""
+
+    def __init__(self, loops: Any, gemms: tuple[int, int, bool]):
+        self._loops = loops
+        self._gemms = gemms
+        self.ctl = np.zeros(16, dtype=np.int64)
+        self.job = np.zeros(2 * loops._JOB, dtype=np.int64)
+        self._half: Any = None
+        self._wake = _thread.allocate_lock()
+        self._wake.acquire()
+        self.idle_spins = self._calibrate()
+        self._pid = -1
+        self._seen = self._missed = self._skip = 0
+        self._backoff = BACKOFF_FIRST
+
+    def _calibrate(self) -> int:
+        """How many idle turns of `serve` last about IDLE_SECONDS here."""
+        idle = np.zeros(16, dtype=np.int64)  # never offered anything
+        turns = 2_000
+        self._loops.serve(idle, self.job, *self._gemms, turns)  # compiled or loaded
+        start = time.perf_counter()
+        self._loops.serve(idle, self.job, *self._gemms, turns)
+        per_turn = max(time.perf_counter() - start, 1e-6) / turns
+        return max(1_000, int(IDLE_SECONDS / per_turn))
+
+    def _ensure_running(self) -> bool:
+        """Start or wake the helper; True if it was not spinning."""
+        if self._pid != os.getpid():  # first use, or a forked child (threads do not fork)
+            self._pid = os.getpid()
+            self.ctl[:] = 0
+            self._wake = _thread.allocate_lock()
+            self._wake.acquire()
+            threading.Thread(target=self._serve, name="kerasnp-spin", daemon=True).start()
+            return True
+        if self.ctl[_ASLEEP] and self._loops.compare_and_swap(self.ctl, _ASLEEP, 1, 0):
+            self._wake.release()
+            return True
+        return False
+
+    def _offering(self) -> bool:
+        """Whether to offer the next product (False while backing off)."""
+        if self._skip:
+            self._skip -= 1
+            return False
+        return True
+
+    def _note(self, ran_both: bool) -> None:
+        """Count an offered product the caller had to finish alone."""
+        self._seen += 1
+        self._missed += ran_both
+        if self._seen < WINDOW:
+            return
+        if self._missed > TOLERATED:
+            self._skip = self._backoff
+            self._backoff = min(2 * self._backoff, BACKOFF_MAX)
+        else:
+            self._backoff = BACKOFF_FIRST
+        self._seen = self._missed = 0
+
+    def _serve(self) -> None:
+        loops, ctl = self._loops, self.ctl
+        while True:
+            if loops.serve(ctl, self.job, *self._gemms, self.idle_spins):
+                half = self._half  # a Python job: needs the interpreter
+                if half is not None:
+                    half.run()
+                loops.compare_and_swap(ctl, 0, loops.PYTHON_TAKEN, loops.IDLE)
+                continue
+            ctl[_ASLEEP] = 1
+            self._wake.acquire()
+
+    def matmul(self, a: np.ndarray, b: np.ndarray, out: np.ndarray, rows_here: int) -> bool:
+        """`out = a @ b`, rows `[:rows_here]` by the caller and the rest offered
+        to the helper. False (nothing done) if a BLAS cannot take the arrays."""
+        dtype = out.dtype
+        if (dtype not in _FLOATS or a.dtype != dtype or b.dtype != dtype
+                or a.ndim != 2 or b.ndim != 2 or out.ndim != 2
+                # where NumPy would not call gemm (a vector, or a @ a.T), nor do we
+                or min(rows_here, a.shape[0] - rows_here, b.shape[1]) < 2
+                or np.may_share_memory(a, b)):
+            return False
+        offer = self._offering()
+        woken = offer and self._ensure_running()
+        result = self._loops.split_matmul(self.ctl, self.job, a, b, out, rows_here, offer,
+                                          *self._gemms)
+        if result == self._loops.NOT_BLASABLE:
+            return False
+        if offer and not woken:
+            self._note(result == self._loops.RAN_BOTH)
+        return True
+
+    def offer(self, half: Any) -> bool:
+        """Offer a Python job (a `_parallel._Half`); False if the helper is busy
+        or backing off."""
+        if self._skip:
+            return False
+        self._ensure_running()
+        self._half = half
+        return bool(self._loops.compare_and_swap(self.ctl, 0, self._loops.IDLE,
+                                                 self._loops.PYTHON))
+
+    def withdraw(self) -> None:
+        """After the caller has joined the offered job: take the offer back if
+        the helper never saw it."""
+        self._loops.compare_and_swap(self.ctl, 0, self._loops.PYTHON, self._loops.IDLE)
+
+
+def _self_test(spinner: Spinner) -> bool:
+    """Products through the helper equal NumPy's, in every layout used, at a
+    size where the BLAS runs its main kernels (a tiny product alone could
+    agree even with another BLAS)."""
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        for m, k, n in ((23, 37, 19), (64, 300, 80)):
+            for trans_a, trans_b in ((False, False), (True, False), (False, True)):
+                a = rng.standard_normal((k, m) if trans_a else (m, k)).astype(dtype)
+                b = rng.standard_normal((n, k) if trans_b else (k, n)).astype(dtype)
+                a, b = (a.T if trans_a else a), (b.T if trans_b else b)
+                out = np.empty((m, n), dtype=dtype)
+                h = m // 2
+                if not spinner.matmul(a, b, out, h):
+                    return False
+                if not np.array_equal(out, np.concatenate([a[:h] @ b, a[h:] @ b])):
+                    return False
+    return True
+
+
+def _start() -> Spinner | None:
+    for name in ("KERASNP_SPIN", "KERASNP_FUSED"):
+        if os.environ.get(name, "").strip() == "0":
+            return None
+    gemms = _gemm_addresses()
+    if gemms is None:
+        return None
+    try:
+        from . import _spin_loops
+    except Exception:  # numba not installed, or not for this NumPy
+        return None
+    from . import _blas
+
+    spinner = Spinner(_spin_loops, gemms)
+    with _blas.limited(1):  # as in the loops: threaded products differ in the last bits
+        passed = _self_test(spinner)
+    return spinner if passed else None
+
+
+def spinner() -> Spinner | None:
+    """The spinning helper, started at the first call; None where it cannot run."""
+    global _spinner
+    if _spinner is _UNSET:
+        try:
+            _spinner = _start()
+        except Exception:  # a compilation or BLAS problem: the sleeping helper
+            _spinner = None
+    return _spinner

@@ -1,0 +1,231 @@
+"""Products and optimizer updates on two cores (`_parallel`): the same numbers
+whichever thread computes the parts (the spinning helper, the sleeping one,
+or the caller alone)."""
+
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import kerasnp as keras
+from kerasnp import _blas, _parallel, _spinning, layers
+
+HELPERS = ["spinning", "sleeping", "caller only"]
+
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    """The BLAS on one thread, as in `fit`."""
+    with _blas.limited(1):
+        yield
+
+
+def use_helper(kind, monkeypatch):
+    """Within the test: split like `fit` does, with this kind of helper."""
+    monkeypatch.setattr(_blas, "single_threaded", True)
+    if kind == "spinning":
+        if _spinning.spinner() is None:
+            reason = ("the spinning helper is unavailable (numba missing, KERASNP_SPIN=0 "
+                      "or a BLAS it does not know)")
+            if os.environ.get("CI"):
+                pytest.fail(reason)
+            pytest.skip(reason)
+        return
+    monkeypatch.setattr(_spinning, "_spinner", None)
+    if kind == "caller only":
+        monkeypatch.setattr(_parallel._helper, "offer", lambda half: None)
+
+
+def _operand(rng, shape, dtype, transposed):
+    """An array of `shape`, C-ordered, or the transpose of a C-ordered one."""
+    if transposed:
+        return rng.normal(size=shape[::-1]).astype(dtype).T
+    return rng.normal(size=shape).astype(dtype)
+
+
+# (rows, inner, columns, a transposed, b transposed): the Dense layers' products
+PRODUCTS = [(96, 700, 300, False, False),   # above WAKE_PRODUCT
+            (32, 784, 128, False, False),   # seed's forward: split, not worth waking
+            (784, 32, 128, True, False),    # seed's kernel gradient x.T @ g
+            (97, 512, 128, False, True),    # an input gradient g @ W.T, odd rows
+            (5, 600, 900, False, False)]    # few rows
+
+
+@pytest.mark.parametrize("kind", HELPERS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_large_products_are_two_products_whoever_computes_them(kind, dtype, monkeypatch):
+    use_helper(kind, monkeypatch)
+    rng = np.random.default_rng(0)
+    for m, k, n, ta, tb in PRODUCTS:
+        a, b = _operand(rng, (m, k), dtype, ta), _operand(rng, (k, n), dtype, tb)
+        assert m * k * n >= _parallel.SPLIT_PRODUCT
+        h = m // 2
+        parts = np.concatenate([a[:h] @ b, a[h:] @ b])
+        for _ in range(5):  # the helper, or the caller, computes the second part
+            out = np.full((m, n), np.nan, dtype=dtype)
+            assert _parallel.matmul(a, b, out) is out
+            np.testing.assert_array_equal(out, parts)
+
+
+def test_small_products_and_threaded_blas_multiply_whole(monkeypatch):
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(32, 128)).astype("float32"), rng.normal(size=(128, 64)).astype(
+        "float32")
+    monkeypatch.setattr(_blas, "single_threaded", True)
+    np.testing.assert_array_equal(_parallel.matmul(a, b, np.empty((32, 64), "float32")), a @ b)
+    a, b = rng.normal(size=(96, 700)).astype("float32"), rng.normal(size=(700, 300)).astype(
+        "float32")
+    monkeypatch.setattr(_blas, "single_threaded", False)  # the BLAS has its threads
+    out = _parallel.matmul(a, b, np.empty((96, 300), "float32"))
+    np.testing.assert_allclose(out, a @ b, rtol=1e-5, atol=1e-4)
+
+
+def _train(kind, monkeypatch):
+    with monkeypatch.context() as patch:
+        use_helper(kind, patch)
+        patch.setattr(_blas, "single_threaded", False)  # fit decides it from the shapes
+        keras.utils.set_random_seed(7)
+        model = keras.Sequential([keras.Input(shape=(700,)), layers.Dense(400, "relu"),
+                                  layers.Dropout(0.2), layers.Dense(3, "softmax")])
+        model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy")
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=(200, 700)).astype("float32")
+        y = rng.integers(0, 3, 200)
+        history = model.fit(x, y, batch_size=64, epochs=2, verbose=0, validation_split=0.2)
+        return history.history, model.get_weights()
+
+
+def test_a_model_with_large_products_trains_to_the_same_numbers_with_any_helper(monkeypatch):
+    runs = [_train(kind, monkeypatch) for kind in HELPERS + ["spinning"]]
+    for history, weights in runs[1:]:
+        assert history == runs[0][0]
+        for a, b in zip(weights, runs[0][1], strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kind", HELPERS)
+def test_optimizer_updates_in_two_halves_equal_the_whole(kind, monkeypatch):
+    from kerasnp.variables import Variable
+
+    rng = np.random.default_rng(0)
+    shapes = [(700, 400), (400,)]  # 280,000 elements: split; 400: not
+    grads = [rng.normal(size=s).astype("float32") for s in shapes]
+    results = []
+    for single in (True, False):
+        use_helper(kind, monkeypatch)
+        monkeypatch.setattr(_blas, "single_threaded", single)
+        for make in (lambda: keras.optimizers.Adam(amsgrad=True),
+                     lambda: keras.optimizers.RMSprop(momentum=0.5, centered=True)):
+            variables = [Variable(np.ones(s, "float32"), f"w{i}") for i, s in enumerate(shapes)]
+            opt = make()
+            for _ in range(3):
+                opt.apply(grads, variables)
+            results.append([v.value.copy() for v in variables] +
+                           [v.value.copy() for v in opt.variables[2:]])
+    for split, whole in zip(results[:2], results[2:], strict=True):
+        for a, b in zip(split, whole, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kind", HELPERS)
+def test_an_error_in_the_helpers_half_reaches_the_caller(kind, monkeypatch):
+    use_helper(kind, monkeypatch)
+    seen = []
+
+    def update(w, step):
+        if w.flat[0] == 2.0:  # the second half
+            raise FloatingPointError("overflow")
+        seen.append(len(w))
+
+    w = np.ones(2 * _parallel.SPLIT_ELEMENTS, "float32")
+    first = _parallel.caller_share(len(w))
+    w[first:] = 2.0
+    with pytest.raises(FloatingPointError, match="overflow"):
+        _parallel.elementwise(update, w=w, step=0.1)
+    assert seen == [first]
+    _parallel.elementwise(update, w=np.ones((3, 5), "float32").T, step=0.1)  # not contiguous
+    assert seen[-1] == 5
+
+
+@pytest.mark.parametrize("kind", ["spinning", "sleeping"])
+def test_an_error_in_the_callers_part_leaves_no_second_part_running(kind, monkeypatch):
+    use_helper(kind, monkeypatch)
+    state = {"running": False, "finished": 0}
+
+    def work(first):
+        if first:
+            time.sleep(0.01)  # the helper has time to take the second part
+            raise FloatingPointError("overflow")
+        state["running"] = True
+        time.sleep(0.05)
+        state["running"] = False
+        state["finished"] += 1
+
+    for _ in range(3):
+        with pytest.raises(FloatingPointError, match="overflow"):
+            _parallel.in_halves(work, (True,), (False,))
+        assert not state["running"]  # waited for a taken second part to finish
+    # the helper never took it: it must not run later either
+    held = []
+    if kind == "spinning":
+        monkeypatch.setattr(_spinning.spinner(), "offer",
+                            lambda half: held.append(half) or True)
+    else:
+        monkeypatch.setattr(_parallel._helper, "offer", lambda half: held.append(half))
+    before = state["finished"]
+    with pytest.raises(FloatingPointError):
+        _parallel.in_halves(work, (True,), (False,))
+    held[0].run()  # a helper arriving late finds the part cancelled
+    assert state["finished"] == before
+
+
+_FORK_CHILD = """
+import os
+import numpy as np
+from kerasnp import _blas, _parallel
+_blas.single_threaded = True
+a, b = np.ones((96, 700), "float32"), np.ones((700, 300), "float32")
+_parallel.matmul(a, b, np.empty((96, 300), "float32"))  # the parent's helper thread runs
+pid = os.fork()
+if pid == 0:  # the child has no helper thread until it starts its own
+    ok = all(np.all(_parallel.matmul(a, b, np.empty((96, 300), "float32")) == 700)
+             for _ in range(20))
+    os._exit(0 if ok else 1)
+_, status = os.waitpid(pid, 0)
+raise SystemExit(os.waitstatus_to_exitcode(status))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.parametrize("spin", ["1", "0"])
+def test_split_products_work_in_a_forked_child(spin):
+    # a fresh interpreter: this one may hold other libraries' threads (JAX)
+    env = {**os.environ, "KERASNP_SPIN": spin}
+    done = subprocess.run([sys.executable, "-c", _FORK_CHILD], timeout=120, env=env)
+    assert done.returncode == 0
+
+
+_SCIPY_FIRST = """
+import os
+import numpy as np
+import scipy.linalg  # brings a second OpenBLAS (SciPy's wheels bundle their own)
+from kerasnp import _blas
+first = _blas._loaded_libraries()[0]
+own = os.path.realpath(os.path.join(os.path.dirname(np.__file__), "..", "numpy.libs"))
+raise SystemExit(0 if first.startswith(own) else 1)
+"""
+
+
+def test_the_blas_set_is_numpys_even_after_another_one_was_loaded():
+    pytest.importorskip("scipy")
+    import glob
+
+    own = os.path.join(os.path.dirname(np.__file__), "..", "numpy.libs")
+    if not glob.glob(os.path.join(own, "*openblas*")):
+        pytest.skip("this NumPy has no OpenBLAS of its own")
+    done = subprocess.run([sys.executable, "-c", _SCIPY_FIRST], timeout=120)
+    assert done.returncode == 0

@@ -1,0 +1,201 @@
+"""The spinning helper (`_spinning`): NumPy's numbers, a caller that never
+waits on a helper without a core, and a helper that sleeps when idle."""
+
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from kerasnp import _blas, _parallel, _spinning
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    """The BLAS on one thread, as in `fit`."""
+    with _blas.limited(1):
+        yield
+
+
+@pytest.fixture
+def spinner(monkeypatch):
+    """The helper, not backing off (tiny products in other tests may have
+    finished before it could take them, which counts against it)."""
+    found = _spinning.spinner()
+    if found is None:
+        reason = ("the spinning helper is unavailable (numba missing, KERASNP_SPIN=0 "
+                  "or a BLAS it does not know)")
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    for name in ("_seen", "_missed", "_skip"):
+        monkeypatch.setattr(found, name, 0)
+    return found
+
+
+@pytest.fixture
+def fresh(monkeypatch):
+    """`spinner()` starts over within the test (and is restored after it)."""
+    monkeypatch.setattr(_spinning, "_spinner", _spinning._UNSET)
+
+
+def _operands(rng, m, k, n, dtype, ta, tb):
+    a = rng.normal(size=(k, m)).astype(dtype).T if ta else rng.normal(size=(m, k)).astype(dtype)
+    b = rng.normal(size=(n, k)).astype(dtype).T if tb else rng.normal(size=(k, n)).astype(dtype)
+    return a, b
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+def test_products_through_the_helper_equal_numpys_parts(spinner, dtype, ta, tb):
+    rng = np.random.default_rng(0)
+    for m, k, n, h in [(128, 784, 512, 64), (32, 784, 128, 16), (784, 32, 128, 392),
+                       (9, 7, 5, 4), (4, 1, 3, 2), (300, 20, 2, 150)]:
+        a, b = _operands(rng, m, k, n, dtype, ta, tb)
+        expected = np.concatenate([a[:h] @ b, a[h:] @ b])
+        for _ in range(3):
+            out = np.full((m, n), np.nan, dtype=dtype)
+            assert spinner.matmul(a, b, out, h)
+            np.testing.assert_array_equal(out, expected)
+
+
+def test_views_with_a_leading_dimension_are_multiplied_in_place(spinner):
+    rng = np.random.default_rng(1)
+    big = rng.normal(size=(64, 300)).astype("float32")
+    a = big[:, 10:210]  # rows 300 apart
+    b = rng.normal(size=(400, 200)).astype("float32")[::2]  # every other row
+    out = np.zeros((64, 250), "float32")
+    target = out[:, 20:120]
+    b = b[:, :100]
+    assert spinner.matmul(a, b, target, 30)
+    np.testing.assert_array_equal(target, np.concatenate([a[:30] @ b, a[30:] @ b]))
+    assert not out[:, :20].any() and not out[:, 120:].any()  # nothing beside the view
+
+
+def test_arrays_a_blas_cannot_take_are_declined_untouched(spinner):
+    rng = np.random.default_rng(2)
+    b = rng.normal(size=(50, 40)).astype("float32")
+    out = np.zeros((60, 40), "float32")
+    declined = [
+        (rng.normal(size=(60, 100)).astype("float32")[:, ::2], b, out),   # no unit stride
+        (rng.normal(size=(60, 50)).astype("float32")[::-1], b, out),      # negative stride
+        (rng.normal(size=(60, 50)), b, out),                              # float64 with float32
+        (rng.integers(0, 9, (60, 50)).astype("int32"), b.astype("int32"),
+         out.astype("int32")),                                            # not floats
+        (rng.normal(size=(60, 50)).astype("float16"), b.astype("float16"),
+         out.astype("float16")),
+        (rng.normal(size=(60, 50)).astype("float32"), b, np.zeros((40, 60), "float32").T),
+        (rng.normal(size=(60, 50)).astype("float32"), b[:, :1], out[:, :1]),  # NumPy: gemv
+    ]
+    for a, b_, out_ in declined:
+        assert not spinner.matmul(a, b_, out_, 30)
+        assert not out_.any()
+    a = rng.normal(size=(60, 50)).astype("float32")
+    assert not spinner.matmul(a, b, out, 1)  # a one-row part: NumPy calls gemv
+    assert not spinner.matmul(a, b, out, 59)
+    square = rng.normal(size=(60, 60)).astype("float32")
+    assert not spinner.matmul(square, square.T, np.zeros((60, 60), "float32"), 30)  # syrk
+    assert not out.any()
+    # _parallel still multiplies them, the NumPy way
+    a = rng.normal(size=(60, 100)).astype("float32")[:, ::2]
+    np.testing.assert_allclose(_parallel.matmul(a, b, out), a @ b, rtol=1e-6)
+
+
+def test_python_jobs_run_once_by_the_helper_or_the_caller(spinner, monkeypatch):
+    monkeypatch.setattr(_blas, "single_threaded", True)
+    ran = []
+
+    def part(w, tag):
+        if tag == "first":
+            time.sleep(0.002)  # lets the helper take Python's lock
+        ran.append((tag, threading.current_thread().name))
+        w += 1.0
+
+    for _ in range(20):
+        w = np.zeros(10, "float32")
+        _parallel.in_halves(part, (w[:5], "first"), (w[5:], "second"))
+        assert (w == 1.0).all()
+    assert sorted(tag for tag, _ in ran) == ["first"] * 20 + ["second"] * 20
+    assert {name for tag, name in ran if tag == "first"} == {threading.current_thread().name}
+    assert "kerasnp-spin" in {name for tag, name in ran if tag == "second"}
+
+
+class _NeverServes(_spinning.Spinner):
+    """A helper that never gets a core: its thread is never started."""
+
+    def __init__(self, model):
+        self.__dict__.update({k: v for k, v in vars(model).items()
+                              if k in ("_loops", "_gemms", "idle_spins")})
+        self.ctl = np.zeros(16, dtype=np.int64)
+        self.job = np.zeros_like(model.job)
+        self._half = None
+        self._pid = os.getpid()  # "already running"
+        self._seen = self._missed = self._skip = 0
+        self._backoff = _spinning.BACKOFF_FIRST
+
+
+def test_a_helper_without_a_core_costs_the_caller_only_its_half(spinner):
+    idle = _NeverServes(spinner)
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(64, 300)).astype("float32"), rng.normal(size=(300, 80)).astype(
+        "float32")
+    expected = np.concatenate([a[:32] @ b, a[32:] @ b])
+    for _ in range(_spinning.WINDOW):  # offered every time, taken never: the caller runs both
+        out = np.empty((64, 80), "float32")
+        assert idle.matmul(a, b, out, 32)
+        np.testing.assert_array_equal(out, expected)
+        assert idle.ctl[0] == 0  # the offer was taken back
+    # then it stops offering for a while, doubling the pause while it lasts
+    assert idle._skip == _spinning.BACKOFF_FIRST
+    assert not idle.offer(object())
+    for _ in range(_spinning.BACKOFF_FIRST):
+        assert not idle._offering()
+    assert idle._offering()
+    for _ in range(_spinning.WINDOW):
+        idle._note(True)
+    assert idle._skip == 2 * _spinning.BACKOFF_FIRST
+    idle._skip = 0
+    for _ in range(_spinning.WINDOW):  # a good window: back to the first pause
+        idle._note(False)
+    assert idle._skip == 0 and idle._backoff == _spinning.BACKOFF_FIRST
+
+
+def test_the_helper_sleeps_when_no_work_comes_and_wakes_for_more(spinner):
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(size=(64, 300)).astype("float32"), rng.normal(size=(300, 80)).astype(
+        "float32")
+    out = np.empty((64, 80), "float32")
+    spinner.matmul(a, b, out, 32)
+    deadline = time.monotonic() + 5
+    while not spinner.ctl[_spinning._ASLEEP] and time.monotonic() < deadline:
+        time.sleep(_spinning.IDLE_SECONDS)
+    assert spinner.ctl[_spinning._ASLEEP] == 1
+    assert spinner.matmul(a, b, out, 32)  # wakes it
+    np.testing.assert_array_equal(out, np.concatenate([a[:32] @ b, a[32:] @ b]))
+    deadline = time.monotonic() + 5
+    helper_took_one = False
+    while not helper_took_one and time.monotonic() < deadline:
+        before = spinner._seen, spinner._missed
+        spinner.matmul(a, b, out, 32)
+        helper_took_one = spinner._seen == before[0] + 1 and spinner._missed == before[1]
+    assert helper_took_one
+
+
+@pytest.mark.parametrize("name", ["KERASNP_SPIN", "KERASNP_FUSED"])
+def test_turned_off_by_the_environment(name, monkeypatch, fresh):
+    monkeypatch.setenv(name, "0")
+    assert _spinning.spinner() is None
+
+
+def test_off_with_a_blas_it_does_not_know(monkeypatch, fresh):
+    monkeypatch.setattr(_spinning, "_gemm_addresses", lambda: None)
+    assert _spinning.spinner() is None
+
+
+def test_off_when_the_self_test_fails(monkeypatch, fresh):
+    monkeypatch.setattr(_spinning, "_self_test", lambda spinner: False)
+    monkeypatch.setattr(_spinning.Spinner, "_ensure_running", lambda self: False)
+    if _spinning._gemm_addresses() is None:
+        pytest.skip("no BLAS this module knows")
+    assert _spinning.spinner() is None
