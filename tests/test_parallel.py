@@ -107,26 +107,36 @@ def test_a_model_with_large_products_trains_to_the_same_numbers_with_any_helper(
             np.testing.assert_array_equal(a, b)
 
 
+OPTIMIZERS = [lambda: keras.optimizers.Adam(), lambda: keras.optimizers.Adam(amsgrad=True),
+              lambda: keras.optimizers.RMSprop(),
+              lambda: keras.optimizers.RMSprop(momentum=0.5),
+              lambda: keras.optimizers.RMSprop(centered=True),
+              lambda: keras.optimizers.RMSprop(momentum=0.5, centered=True),
+              lambda: keras.optimizers.SGD(momentum=0.9)]
+
+
 @pytest.mark.parametrize("kind", HELPERS)
-def test_optimizer_updates_in_two_halves_equal_the_whole(kind, monkeypatch):
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_optimizer_updates_in_two_halves_equal_the_whole(kind, dtype, monkeypatch):
     from kerasnp.variables import Variable
 
     rng = np.random.default_rng(0)
-    shapes = [(700, 400), (400,)]  # 280,000 elements: split; 400: not
-    grads = [rng.normal(size=s).astype("float32") for s in shapes]
+    # 280,000 elements: split by every helper; 80,000: by the spinning one; 400: never
+    shapes = [(700, 400), (200, 400), (400,)]
+    grads = [rng.normal(size=s).astype(dtype) for s in shapes]
     results = []
     for single in (True, False):
         use_helper(kind, monkeypatch)
         monkeypatch.setattr(_blas, "single_threaded", single)
-        for make in (lambda: keras.optimizers.Adam(amsgrad=True),
-                     lambda: keras.optimizers.RMSprop(momentum=0.5, centered=True)):
-            variables = [Variable(np.ones(s, "float32"), f"w{i}") for i, s in enumerate(shapes)]
+        for make in OPTIMIZERS:
+            variables = [Variable(np.ones(s, dtype), f"w{i}") for i, s in enumerate(shapes)]
             opt = make()
             for _ in range(3):
                 opt.apply(grads, variables)
             results.append([v.value.copy() for v in variables] +
                            [v.value.copy() for v in opt.variables[2:]])
-    for split, whole in zip(results[:2], results[2:], strict=True):
+    half = len(OPTIMIZERS)
+    for split, whole in zip(results[:half], results[half:], strict=True):
         for a, b in zip(split, whole, strict=True):
             np.testing.assert_array_equal(a, b)
 

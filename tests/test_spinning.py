@@ -125,14 +125,8 @@ class _NeverServes(_spinning.Spinner):
     """A helper that never gets a core: its thread is never started."""
 
     def __init__(self, model):
-        self.__dict__.update({k: v for k, v in vars(model).items()
-                              if k in ("_loops", "_gemms", "idle_spins")})
-        self.ctl = np.zeros(16, dtype=np.int64)
-        self.job = np.zeros_like(model.job)
-        self._half = None
+        super().__init__(model._loops, model._gemms, model.idle_spins)
         self._pid = os.getpid()  # "already running"
-        self._seen = self._missed = self._skip = 0
-        self._backoff = _spinning.BACKOFF_FIRST
 
 
 def test_a_helper_without_a_core_costs_the_caller_only_its_half(spinner):
@@ -199,3 +193,32 @@ def test_off_when_the_self_test_fails(monkeypatch, fresh):
     if _spinning._gemm_addresses() is None:
         pytest.skip("no BLAS this module knows")
     assert _spinning.spinner() is None
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_update_parts_run_by_the_helper_equal_the_whole_loop(spinner, dtype):
+    from kerasnp.optimizers import fused
+
+    loops = fused._loaded()
+    rng = np.random.default_rng(5)
+    n = 100_001  # odd: the halves differ by one element
+    cases = {"adam": ((0.1, 0.001, 1e-7, 0.01), ([4], [])),  # v_hat or not
+             "rmsprop": ((0.9, 0.1, 1e-7, 0.01, 0.5), ([4], [3], [3, 4], []))}
+    for name, (scalars, missing_cases) in cases.items():
+        values = tuple(np.dtype(dtype).type(s) for s in scalars)
+        for missing in missing_cases:
+            made = [rng.normal(size=n).astype(dtype) for _ in range(5)]
+            split = [None if i in missing else np.abs(a) if i else a  # second moments > 0
+                     for i, a in enumerate(made)]
+            whole = [None if a is None else a.copy() for a in split]
+            stolen = [None if a is None else a.copy() for a in split]
+            never = _NeverServes(spinner)
+            for _ in range(3):
+                assert spinner.elementwise(name, loops[name], split, values)
+                assert never.elementwise(name, loops[name], stolen, values)
+                loops[name](*whole, *values)
+            for a, b, c in zip(split, whole, stolen, strict=True):
+                if a is not None:
+                    assert a.tobytes() == b.tobytes() == c.tobytes()
+    x = np.ones(10, "float32")
+    assert not spinner.elementwise("nadam", loops["nadam"], [x] * 4, (0.1,) * 7)

@@ -39,6 +39,8 @@ SPLIT_PRODUCT = 2_500_000
 WAKE_PRODUCT = 16_000_000
 #: elementwise updates of at least this many elements are split in two
 SPLIT_ELEMENTS = 200_000
+#: the same for a fused update the spinning helper runs without Python
+SPIN_ELEMENTS = 65_536
 
 
 class _Half:
@@ -178,13 +180,22 @@ def elementwise(fn: Callable[..., Any], **arguments: Any) -> None:
 
 
 def flat_elementwise(fn: Callable[..., Any], arrays: Sequence[np.ndarray | None],
-                     rest: tuple) -> None:
+                     rest: tuple, fused: str | None = None) -> None:
     """`fn(*arrays, *rest)` for 1-D arrays of one size (None for one not in
     use), where `fn` works element by element. In kerasnp's loops a large
     update runs in two parts at once: elementwise, the parts give exactly
-    the numbers of the whole."""
+    the numbers of the whole. `fn` may be the fused loop named `fused`
+    (`optimizers.fused`), which the spinning helper runs without Python
+    (the gradient first in `arrays`)."""
     size = next(a for a in arrays if a is not None).size
-    if not _blas.single_threaded or size < SPLIT_ELEMENTS:
+    if not _blas.single_threaded or size < min(SPIN_ELEMENTS, SPLIT_ELEMENTS):
+        fn(*arrays, *rest)
+        return
+    if fused is not None and arrays[0] is not None:
+        spinner = _spinning.spinner()
+        if spinner is not None and spinner.elementwise(fused, fn, list(arrays), rest):
+            return
+    if size < SPLIT_ELEMENTS:
         fn(*arrays, *rest)
         return
     h = caller_share(size)

@@ -14,7 +14,10 @@ neither side ever overwrites a state the other one has just set.
 
 The job (`job[0:12]`) describes one product for `cblas_?gemm` (row-major):
 m, n, k, trans_a, trans_b, lda, ldb, ldc, the addresses of a, b and c, and
-the dtype (0: float32, 1: float64).
+the dtype (0: float32, 1: float64). Or, when `job[_KIND]` is ELEMENTWISE, part
+of an optimizer update: the element count, the address of a compiled loop
+(`NATIVE`), then the addresses of its arrays (0 for None); its scalars are in
+`scalars`, in the arrays' dtype.
 """
 
 from __future__ import annotations
@@ -23,14 +26,19 @@ import platform
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import carray, cfunc, njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
+
+from .optimizers import fused as _fused
 
 IDLE, POSTED, TAKEN, DONE, PYTHON, PYTHON_TAKEN = 0, 1, 2, 3, 4, 5
 NOT_BLASABLE, RAN_BOTH = -1, -2  # results of split_matmul besides a wait
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _JOB = 12  # int64 slots per job description
+_KIND = 2 * _JOB  # job[_KIND]: PRODUCT or ELEMENTWISE
+JOB_SLOTS = _KIND + 1
+PRODUCT, ELEMENTWISE = 0, 1
 
 
 def _address(context, builder, array_type, array, index):
@@ -73,20 +81,37 @@ def relax(typingctx):
     return types.void(), codegen
 
 
+def _call_at_address(context, builder, signature, args):
+    """Code for a call of the C function whose address is the first argument,
+    with the others as their own machine types (pointers as 64-bit integers)."""
+    argument_types = [context.get_value_type(t) for t in signature.args[1:]]
+    fn_type = ir.FunctionType(ir.VoidType(), argument_types)
+    builder.call(builder.inttoptr(args[0], fn_type.as_pointer()), args[1:])
+    return context.get_dummy_value()
+
+
 @intrinsic
 def _call(typingctx, function, order, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
           beta, c, ldc):
-    """Call the C function at address `function` with the other arguments,
-    as their own machine types (pointers passed as 64-bit integers)."""
-    signature = types.void(function, order, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
-                           beta, c, ldc)
+    """Call a `cblas_?gemm` at address `function`."""
+    return types.void(function, order, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
+                      beta, c, ldc), _call_at_address
+
+
+@intrinsic
+def _call3(typingctx, function, a, b, c):
+    """Call the C function at address `function` with three arguments."""
+    return types.void(function, a, b, c), _call_at_address
+
+
+@intrinsic
+def _pointer(typingctx, address, like):
+    """The integer `address` as a pointer to values of `like`'s type."""
+    pointer = types.CPointer(like)
 
     def codegen(context, builder, signature, args):
-        argument_types = [context.get_value_type(t) for t in signature.args[1:]]
-        fn_type = ir.FunctionType(ir.VoidType(), argument_types)
-        builder.call(builder.inttoptr(args[0], fn_type.as_pointer()), args[1:])
-        return context.get_dummy_value()
-    return signature, codegen
+        return builder.inttoptr(args[0], context.get_value_type(pointer))
+    return pointer(address, like), codegen
 
 
 @njit(nogil=True, cache=True)
@@ -151,20 +176,8 @@ def _describe(job, at, a, b, out, lo, hi):  # pragma: no cover - compiled
 
 
 @njit(nogil=True, cache=True)
-def split_matmul(ctl, job, a, b, out, h, offer, sgemm, dgemm, ilp64):  # pragma: no cover
-    """`out = a @ b` as two products: rows `[:h]` here, rows `[h:]` offered
-    to the helper (if `offer`) and run here too if it has not taken them by
-    then. Returns NOT_BLASABLE (nothing done) if a BLAS cannot take the
-    arrays, RAN_BOTH if this thread ran both parts, else how many turns it
-    waited for the helper to finish."""
-    if not (_describe(job, _JOB, a, b, out, 0, h)
-            and _describe(job, 0, a, b, out, h, a.shape[0])):
-        return NOT_BLASABLE
-    offered = offer and swap(ctl, 0, IDLE, POSTED)
-    _gemm(job, _JOB, sgemm, dgemm, ilp64)
-    if not offered or swap(ctl, 0, POSTED, IDLE):
-        _gemm(job, 0, sgemm, dgemm, ilp64)
-        return RAN_BOTH
+def _wait_done(ctl):  # pragma: no cover - compiled
+    """Wait for the helper to finish the part it took; the turns waited."""
     turns = 0
     while load(ctl, 0) != DONE:
         relax()
@@ -174,14 +187,37 @@ def split_matmul(ctl, job, a, b, out, h, offer, sgemm, dgemm, ilp64):  # pragma:
 
 
 @njit(nogil=True, cache=True)
-def serve(ctl, job, sgemm, dgemm, ilp64, idle_spins):  # pragma: no cover - compiled
-    """The helper's loop: run offered products until nothing has been offered
-    for `idle_spins` turns (returns 0), or a Python job is taken (returns 1)."""
+def split_matmul(ctl, job, a, b, out, h, offer, sgemm, dgemm, ilp64):  # pragma: no cover
+    """`out = a @ b` as two products: rows `[:h]` here, rows `[h:]` offered
+    to the helper (if `offer`) and run here too if it has not taken them by
+    then. Returns NOT_BLASABLE (nothing done) if a BLAS cannot take the
+    arrays, RAN_BOTH if this thread ran both parts, else how many turns it
+    waited for the helper to finish."""
+    if not (_describe(job, _JOB, a, b, out, 0, h)
+            and _describe(job, 0, a, b, out, h, a.shape[0])):
+        return NOT_BLASABLE
+    job[_KIND] = PRODUCT
+    offered = offer and swap(ctl, 0, IDLE, POSTED)
+    _gemm(job, _JOB, sgemm, dgemm, ilp64)
+    if not offered or swap(ctl, 0, POSTED, IDLE):
+        _gemm(job, 0, sgemm, dgemm, ilp64)
+        return RAN_BOTH
+    return _wait_done(ctl)
+
+
+@njit(nogil=True, cache=True)
+def serve(ctl, job, scalars, sgemm, dgemm, ilp64, idle_spins):  # pragma: no cover - compiled
+    """The helper's loop: run offered products and update parts until nothing
+    has been offered for `idle_spins` turns (returns 0), or a Python job is
+    taken (returns 1)."""
     idle = 0
     while idle < idle_spins:
         state = load(ctl, 0)
         if state == POSTED and swap(ctl, 0, POSTED, TAKEN):
-            _gemm(job, 0, sgemm, dgemm, ilp64)
+            if job[_KIND] == ELEMENTWISE:
+                _run_part(job, scalars)
+            else:
+                _gemm(job, 0, sgemm, dgemm, ilp64)
             swap(ctl, 0, TAKEN, DONE)
             idle = 0
         elif state == PYTHON and swap(ctl, 0, PYTHON, PYTHON_TAKEN):
@@ -196,3 +232,112 @@ def serve(ctl, job, sgemm, dgemm, ilp64, idle_spins):  # pragma: no cover - comp
 def compare_and_swap(ctl, index, expected, new):  # pragma: no cover - compiled
     """`swap` for Python code."""
     return swap(ctl, index, expected, new)
+
+
+# ------------------------------------------------------- optimizer updates
+# The fused loops of `optimizers/fused.py`, compiled here too, behind one C
+# signature the helper can call by address: (count, array addresses, scalars).
+_adam = njit(nogil=True, cache=True, error_model="numpy")(_fused._adam)
+_rmsprop = njit(nogil=True, cache=True, error_model="numpy")(_fused._rmsprop)
+
+
+@njit(nogil=True, cache=True)
+def _array(address, n, like):  # pragma: no cover - compiled
+    return carray(_pointer(address, like), n)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _adam_part(n, p, s, like):  # pragma: no cover - compiled
+    sc = carray(_pointer(s, like), 4)
+    g, m = _array(p[0], n, like), _array(p[1], n, like)
+    v, w = _array(p[2], n, like), _array(p[3], n, like)
+    if p[4] == 0:
+        _adam(g, m, v, w, None, sc[0], sc[1], sc[2], sc[3])
+    else:
+        _adam(g, m, v, w, _array(p[4], n, like), sc[0], sc[1], sc[2], sc[3])
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _rmsprop_part(n, p, s, like):  # pragma: no cover - compiled
+    sc = carray(_pointer(s, like), 5)
+    g, v, w = _array(p[0], n, like), _array(p[1], n, like), _array(p[2], n, like)
+    if p[3] == 0 and p[4] == 0:
+        _rmsprop(g, v, w, None, None, sc[0], sc[1], sc[2], sc[3], sc[4])
+    elif p[3] == 0:
+        _rmsprop(g, v, w, None, _array(p[4], n, like), sc[0], sc[1], sc[2], sc[3], sc[4])
+    elif p[4] == 0:
+        _rmsprop(g, v, w, _array(p[3], n, like), None, sc[0], sc[1], sc[2], sc[3], sc[4])
+    else:
+        _rmsprop(g, v, w, _array(p[3], n, like), _array(p[4], n, like),
+                 sc[0], sc[1], sc[2], sc[3], sc[4])
+
+
+_PART = types.void(types.int64, types.CPointer(types.int64), types.int64)
+
+
+@cfunc(_PART, cache=True)
+def _adam_float32(n, p, s):  # pragma: no cover - compiled
+    _adam_part(n, p, s, np.float32(0.0))
+
+
+@cfunc(_PART, cache=True)
+def _adam_float64(n, p, s):  # pragma: no cover - compiled
+    _adam_part(n, p, s, 0.0)
+
+
+@cfunc(_PART, cache=True)
+def _rmsprop_float32(n, p, s):  # pragma: no cover - compiled
+    _rmsprop_part(n, p, s, np.float32(0.0))
+
+
+@cfunc(_PART, cache=True)
+def _rmsprop_float64(n, p, s):  # pragma: no cover - compiled
+    _rmsprop_part(n, p, s, 0.0)
+
+
+#: (loop name, dtype) -> the address of its part for the helper
+NATIVE = {("adam", np.dtype("float32")): _adam_float32.address,
+          ("adam", np.dtype("float64")): _adam_float64.address,
+          ("rmsprop", np.dtype("float32")): _rmsprop_float32.address,
+          ("rmsprop", np.dtype("float64")): _rmsprop_float64.address}
+
+
+@njit(nogil=True, cache=True)
+def _run_part(job, scalars):  # pragma: no cover - compiled
+    _call3(job[1], job[0], job.ctypes.data + 2 * 8, scalars.ctypes.data)
+
+
+@njit(cache=True)
+def _address_after(a, h):  # pragma: no cover - compiled
+    return 0 if a is None else a.ctypes.data + h * a.itemsize
+
+
+@njit(cache=True)
+def offer_part(ctl, job, scalars, function, h, g, a1, a2, a3, a4, values):  # pragma: no cover
+    """Describe elements `[h:]` of an update by the loop at `function` and
+    offer them to the helper; 1 if offered (else the helper is busy)."""
+    job[_KIND] = ELEMENTWISE
+    job[0], job[1] = g.size - h, function
+    job[2], job[3] = _address_after(g, h), _address_after(a1, h)
+    job[4], job[5], job[6] = _address_after(a2, h), _address_after(a3, h), _address_after(a4, h)
+    i = 0
+    if g.itemsize == 4:
+        typed = scalars.view(np.float32)
+        for value in values:
+            typed[i] = value
+            i += 1
+    else:
+        for value in values:
+            scalars[i] = value
+            i += 1
+    return swap(ctl, 0, IDLE, POSTED)
+
+
+@njit(nogil=True, cache=True)
+def finish_part(ctl, job, scalars, offered):  # pragma: no cover - compiled
+    """After the caller's own part: run the offered one here if the helper
+    has not taken it (RAN_BOTH), else wait for it (returns the turns waited)."""
+    if not offered or swap(ctl, 0, POSTED, IDLE):
+        _run_part(job, scalars)
+        return RAN_BOTH
+    return _wait_done(ctl)

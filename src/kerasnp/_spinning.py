@@ -75,15 +75,16 @@ def _gemm_addresses() -> tuple[int, int, bool] | None:
 class Spinner:
     """The spinning helper thread and the words it shares with the caller."""
 
-    def __init__(self, loops: Any, gemms: tuple[int, int, bool]):
+    def __init__(self, loops: Any, gemms: tuple[int, int, bool], idle_spins: int = 0):
         self._loops = loops
         self._gemms = gemms
         self.ctl = np.zeros(16, dtype=np.int64)
-        self.job = np.zeros(2 * loops._JOB, dtype=np.int64)
+        self.job = np.zeros(loops.JOB_SLOTS, dtype=np.int64)
+        self.scalars = np.zeros(8, dtype=np.float64)  # an update's, in its dtype
         self._half: Any = None
         self._wake = _thread.allocate_lock()
         self._wake.acquire()
-        self.idle_spins = self._calibrate()
+        self.idle_spins = idle_spins or self._calibrate()
         self._pid = -1
         self._seen = self._missed = self._skip = 0
         self._backoff = BACKOFF_FIRST
@@ -92,9 +93,9 @@ class Spinner:
         """How many idle turns of `serve` last about IDLE_SECONDS here."""
         idle = np.zeros(16, dtype=np.int64)  # never offered anything
         turns = 2_000
-        self._loops.serve(idle, self.job, *self._gemms, turns)  # compiled or loaded
+        self._loops.serve(idle, self.job, self.scalars, *self._gemms, turns)  # compiled or loaded
         start = time.perf_counter()
-        self._loops.serve(idle, self.job, *self._gemms, turns)
+        self._loops.serve(idle, self.job, self.scalars, *self._gemms, turns)
         per_turn = max(time.perf_counter() - start, 1e-6) / turns
         return max(1_000, int(IDLE_SECONDS / per_turn))
 
@@ -135,7 +136,7 @@ class Spinner:
     def _serve(self) -> None:
         loops, ctl = self._loops, self.ctl
         while True:
-            if loops.serve(ctl, self.job, *self._gemms, self.idle_spins):
+            if loops.serve(ctl, self.job, self.scalars, *self._gemms, self.idle_spins):
                 half = self._half  # a Python job: needs the interpreter
                 if half is not None:
                     half.run()
@@ -162,6 +163,31 @@ class Spinner:
             return False
         if offer and not woken:
             self._note(result == self._loops.RAN_BOTH)
+        return True
+
+    def elementwise(self, name: str, loop: Any, arrays: list[np.ndarray | None],
+                    values: tuple) -> bool:
+        """`loop(*arrays, *values)` (an optimizer's fused loop `name` on 1-D
+        arrays of one size and dtype, None for one not in use): the first half
+        here, the second offered to the helper, which runs the same loop
+        compiled without Python. False (nothing done) for a loop the helper
+        does not have."""
+        g = arrays[0]
+        function = self._loops.NATIVE.get((name, g.dtype))
+        if function is None or len(arrays) > 5 or not self._offering():
+            return False
+        loops = self._loops
+        padded = list(arrays) + [None] * (5 - len(arrays))
+        h = g.size // 2
+        woken = self._ensure_running()
+        offered = loops.offer_part(self.ctl, self.job, self.scalars, function, h, *padded,
+                                   tuple(float(v) for v in values))
+        try:
+            loop(*(None if a is None else a[:h] for a in arrays), *values)
+        finally:  # the helper's part is done before anything else happens
+            result = loops.finish_part(self.ctl, self.job, self.scalars, offered)
+        if offered and not woken:
+            self._note(result == loops.RAN_BOTH)
         return True
 
     def offer(self, half: Any) -> bool:

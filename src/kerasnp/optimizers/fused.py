@@ -193,7 +193,7 @@ def run(name: str, arrays: tuple[np.ndarray | None, ...], scalars: tuple[Any, ..
         flat.append(a)
     values = tuple(map(dtype.type, scalars))
     try:
-        _parallel.flat_elementwise(loop, flat, values)
+        _parallel.flat_elementwise(loop, flat, values, fused=name)
     except Exception as exc:  # a failed compilation: NumPy from now on
         if not isinstance(exc, _compile_errors()):
             raise

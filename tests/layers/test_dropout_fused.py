@@ -1,0 +1,96 @@
+"""Dropout's compiled mask (layers/dropout_fused.py): NumPy's draws, masks,
+outputs and generator states, bit for bit."""
+
+import os
+
+import numpy as np
+import pytest
+
+from kerasnp import layers
+from kerasnp.layers import dropout
+
+
+@pytest.fixture(scope="module")
+def fused():
+    """The compiled pass must be available here; in CI numba's absence fails."""
+    module = dropout._fused()
+    if module is None:
+        reason = "numba is not installed (or KERASNP_FUSED=0): the compiled dropout is off"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return module
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 7, 1023, 4096, 32768, 32771])
+def test_draws_and_the_state_after_them_are_numpys(fused, count):
+    for seed, already in ((0, 0), (1, 1), (12345, 999)):
+        ours, numpys = np.random.PCG64(seed), np.random.PCG64(seed)
+        ours.random_raw(already)
+        numpys.random_raw(already)
+        np.testing.assert_array_equal(fused.random_raw(ours, count), numpys.random_raw(count))
+        assert ours.state == numpys.state
+        assert ours.random_raw(3).tolist() == numpys.random_raw(3).tolist()  # goes on alike
+
+
+def _numpy_lines(rng, rate, x):
+    """The NumPy lines of `Dropout._forward_reusing`, on a copy of the generator."""
+    layer = layers.Dropout(rate)
+    layer._rng = rng
+    mask = layer._kept(x.shape, out=np.empty_like(x))
+    mask *= x.dtype.type(1.0 / (1.0 - rate))
+    return mask, x * mask
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("rate", [1e-9, 0.1, 0.2, 0.5, 0.9, 0.999])
+def test_masks_and_outputs_are_the_numpy_lines(fused, dtype, rate):
+    data = np.random.default_rng(0)
+    for shape in [(128, 512), (32, 128), (5, 3), (1, 1), (7, 9, 3)]:
+        x = data.normal(size=shape).astype(dtype)
+        x.flat[0] = np.finfo(dtype).max  # kept: inf, as x * mask
+        ours, numpys = np.random.default_rng(42), np.random.default_rng(42)
+        mask, out = np.empty_like(x), np.empty_like(x)
+        with np.errstate(over="ignore"):
+            assert fused.apply(ours.bit_generator, rate, x, mask, out)
+            expected_mask, expected_out = _numpy_lines(numpys, rate, x)
+        assert mask.tobytes() == expected_mask.tobytes()
+        assert out.tobytes() == expected_out.tobytes()
+        assert ours.bit_generator.state == numpys.bit_generator.state
+
+
+def test_what_it_does_not_compute_is_left_to_numpy(fused):
+    x = np.ones((4, 6), "float32")
+    mask, out = np.empty_like(x), np.empty_like(x)
+    other = np.random.SFC64(0)  # another bit generator
+    before = other.state["state"]["state"].tolist()
+    assert not fused.apply(other, 0.5, x, mask, out)
+    assert other.state["state"]["state"].tolist() == before
+    half_drawn = np.random.default_rng(0)  # a buffered 32-bit half of a draw
+    half_drawn.integers(0, 10, size=1, dtype=np.uint32)
+    before = half_drawn.bit_generator.state
+    if before["has_uint32"]:
+        assert not fused.apply(half_drawn.bit_generator, 0.5, x, mask, out)
+        assert half_drawn.bit_generator.state == before
+    pcg = np.random.PCG64(0)
+    before = pcg.state
+    assert not fused.apply(pcg, 0.5, np.ones((6, 4), "float32").T, mask, out)  # not contiguous
+    assert pcg.state == before
+
+
+def test_a_layer_with_another_generator_still_trains_as_its_call(fused):
+    loop, plain = layers.Dropout(0.3), layers.Dropout(0.3)
+    loop._rng = np.random.Generator(np.random.SFC64(3))
+    plain._rng = np.random.Generator(np.random.SFC64(3))
+    x = np.random.default_rng(0).normal(size=(16, 8)).astype("float32")
+    got = loop._forward_reusing(x, training=True)
+    assert got.tobytes() == plain(x, training=True).tobytes()
+
+
+def test_turned_off_by_the_environment(monkeypatch):
+    monkeypatch.setenv("KERASNP_FUSED", "0")
+    monkeypatch.setattr(dropout, "_compiled", dropout._UNSET)
+    assert dropout._fused() is None
+    loop, plain = layers.Dropout(0.5, seed=1), layers.Dropout(0.5, seed=1)
+    x = np.ones((8, 8), "float32")
+    assert loop._forward_reusing(x, training=True).tobytes() == plain(x, training=True).tobytes()
