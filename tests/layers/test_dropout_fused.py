@@ -6,14 +6,13 @@ import os
 import numpy as np
 import pytest
 
-from kerasnp import layers
-from kerasnp.layers import dropout
+from kerasnp import _compiled, layers
 
 
 @pytest.fixture(scope="module")
 def fused():
     """The compiled pass must be available here; in CI numba's absence fails."""
-    module = dropout._fused()
+    module = _compiled.load("layers.dropout_fused")
     if module is None:
         reason = "numba is not installed (or KERASNP_FUSED=0): the compiled dropout is off"
         if os.environ.get("CI"):
@@ -89,8 +88,8 @@ def test_a_layer_with_another_generator_still_trains_as_its_call(fused):
 
 def test_turned_off_by_the_environment(monkeypatch):
     monkeypatch.setenv("KERASNP_FUSED", "0")
-    monkeypatch.setattr(dropout, "_compiled", dropout._UNSET)
-    assert dropout._fused() is None
+    monkeypatch.setattr(_compiled, "_loaded", {})
+    assert _compiled.load("layers.dropout_fused") is None
     loop, plain = layers.Dropout(0.5, seed=1), layers.Dropout(0.5, seed=1)
     x = np.ones((8, 8), "float32")
     assert loop._forward_reusing(x, training=True).tobytes() == plain(x, training=True).tobytes()

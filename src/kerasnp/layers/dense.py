@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _parallel, activations, initializers, regularizers
+from .. import _compiled, _parallel, activations, initializers, regularizers
 from .._errors import KerasnpError, check_bool
 from .layer import Layer
 
@@ -132,16 +132,23 @@ class Dense(Layer):
         if (self._z is not None or grad.ndim != 2 or grad.dtype != self.kernel.value.dtype
                 or self.activity_regularizer is not None):
             return super()._backward_reusing(grad, need_input_grad, through_activation)
+        d_bias = None if self.bias is None else self._buffer("dbias", (self.units,))
+        summed = False
         if through_activation:
             backward = activations.in_place(self.activation)[1]
             if backward is not None:
-                grad = backward(self._y, grad, self._buffer("dz", grad.shape))
+                dz = self._buffer("dz", grad.shape)
+                fused = (_compiled.load("layers.dense_fused")
+                         if d_bias is not None and self.activation is activations.relu else None)
+                # the two lines below (relu's and the bias's) in one compiled pass
+                summed = fused is not None and fused.relu_backward(self._y, grad, dz, d_bias)
+                grad = dz if summed else backward(self._y, grad, dz)
         kernel = self.kernel.value
         dkernel = self._buffer("dkernel", kernel.shape)
         _parallel.matmul(self._inputs.T, grad, dkernel)
         self.grads["kernel"] = dkernel
-        if self.bias is not None:
-            self.grads["bias"] = grad.sum(axis=0, out=self._buffer("dbias", (self.units,)))
+        if d_bias is not None:
+            self.grads["bias"] = d_bias if summed else grad.sum(axis=0, out=d_bias)
         if not need_input_grad:
             return None
         return _parallel.matmul(grad, kernel.T, self._buffer("dx", self._inputs.shape))

@@ -8,35 +8,14 @@ by `1 / (1 - rate)` during training, so inference is the identity.
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 import numpy as np
 
+from .. import _compiled
 from .._errors import KerasnpError, check_float, check_int
 from ..utils.random import make_rng
 from .layer import Layer
-
-_UNSET = object()
-_compiled: Any = _UNSET
-
-
-def _fused() -> Any:
-    """`dropout_fused` where it can run (numba installed, `KERASNP_FUSED` not
-    `0`, its draws equal to NumPy's here), else None."""
-    global _compiled
-    if _compiled is _UNSET:
-        _compiled = None
-        if os.environ.get("KERASNP_FUSED", "").strip() != "0":
-            try:
-                from . import dropout_fused
-            except Exception:  # numba not installed, or not for this NumPy
-                return None
-            try:
-                _compiled = dropout_fused if dropout_fused.check() else None
-            except Exception:  # a compilation problem: the NumPy lines
-                _compiled = None
-    return _compiled
 
 
 class Dropout(Layer):
@@ -123,7 +102,8 @@ class Dropout(Layer):
         shape, dtype = inputs.shape, inputs.dtype
         mask, out = self._buffer("mask", shape, dtype), self._buffer("out", shape, dtype)
         self._mask = mask
-        fused = _fused() if dtype == np.float32 or dtype == np.float64 else None
+        fused = (_compiled.load("layers.dropout_fused")
+                 if dtype == np.float32 or dtype == np.float64 else None)
         if fused is not None and fused.apply(self._rng.bit_generator, self.rate, inputs,
                                              mask, out):
             return out  # the lines below in one compiled pass (dropout_fused)
