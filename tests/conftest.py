@@ -49,3 +49,19 @@ def numeric_gradient(f, x, eps=1e-6):
 @pytest.fixture
 def num_grad():
     return numeric_gradient
+
+
+@pytest.fixture(scope="session")
+def compiled():
+    """`compiled(found, what)`: `found` (a compiled module or helper), or a
+    skip when it is None; with CI set, a failure (numba comes with the test
+    extra, so CI runs these tests)."""
+    def require(found, what):
+        if found is None:
+            reason = (f"{what} is unavailable: numba missing, or KERASNP_FUSED=0 / "
+                      "KERASNP_SPIN=0 in the environment")
+            if os.environ.get("CI"):
+                pytest.fail(reason)
+            pytest.skip(reason)
+        return found
+    return require

@@ -1,7 +1,5 @@
 """The fused (numba) optimizer updates give the NumPy updates' numbers, bit for bit."""
 
-import os
-
 import numpy as np
 import pytest
 
@@ -19,14 +17,10 @@ from kerasnp.optimizers import (
 from kerasnp.variables import Variable
 
 
-@pytest.fixture(scope="module")
-def numba_loops():
+@pytest.fixture
+def numba_loops(compiled):
     """The fused loops must be available here; in CI numba's absence fails."""
-    if not fused.available():
-        reason = "numba is not installed (or KERASNP_FUSED=0): the fused updates are off"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    compiled(fused._loaded() or None, "the fused optimizer loops")
 
 
 @pytest.fixture

@@ -24,16 +24,11 @@ def one_blas_thread():
         yield
 
 
-def use_helper(kind, monkeypatch):
+def use_helper(kind, monkeypatch, compiled=None):
     """Within the test: split like `fit` does, with this kind of helper."""
     monkeypatch.setattr(_blas, "single_threaded", True)
     if kind == "spinning":
-        if _spinning.spinner() is None:
-            reason = ("the spinning helper is unavailable (numba missing, KERASNP_SPIN=0 "
-                      "or a BLAS it does not know)")
-            if os.environ.get("CI"):
-                pytest.fail(reason)
-            pytest.skip(reason)
+        compiled(_spinning.spinner(), "the spinning helper")
         return
     monkeypatch.setattr(_spinning, "_spinner", None)
     if kind == "caller only":
@@ -57,8 +52,9 @@ PRODUCTS = [(96, 700, 300, False, False),   # above WAKE_PRODUCT
 
 @pytest.mark.parametrize("kind", HELPERS)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_large_products_are_two_products_whoever_computes_them(kind, dtype, monkeypatch):
-    use_helper(kind, monkeypatch)
+def test_large_products_are_two_products_whoever_computes_them(kind, dtype, monkeypatch,
+                                                              compiled):
+    use_helper(kind, monkeypatch, compiled)
     rng = np.random.default_rng(0)
     for m, k, n, ta, tb in PRODUCTS:
         a, b = _operand(rng, (m, k), dtype, ta), _operand(rng, (k, n), dtype, tb)
@@ -84,9 +80,9 @@ def test_small_products_and_threaded_blas_multiply_whole(monkeypatch):
     np.testing.assert_allclose(out, a @ b, rtol=1e-5, atol=1e-4)
 
 
-def _train(kind, monkeypatch):
+def _train(kind, monkeypatch, compiled):
     with monkeypatch.context() as patch:
-        use_helper(kind, patch)
+        use_helper(kind, patch, compiled)
         patch.setattr(_blas, "single_threaded", False)  # fit decides it from the shapes
         keras.utils.set_random_seed(7)
         model = keras.Sequential([keras.Input(shape=(700,)), layers.Dense(400, "relu"),
@@ -99,8 +95,9 @@ def _train(kind, monkeypatch):
         return history.history, model.get_weights()
 
 
-def test_a_model_with_large_products_trains_to_the_same_numbers_with_any_helper(monkeypatch):
-    runs = [_train(kind, monkeypatch) for kind in HELPERS + ["spinning"]]
+def test_a_model_with_large_products_trains_to_the_same_numbers_with_any_helper(monkeypatch,
+                                                                               compiled):
+    runs = [_train(kind, monkeypatch, compiled) for kind in HELPERS + ["spinning"]]
     for history, weights in runs[1:]:
         assert history == runs[0][0]
         for a, b in zip(weights, runs[0][1], strict=True):
@@ -117,7 +114,7 @@ OPTIMIZERS = [lambda: keras.optimizers.Adam(), lambda: keras.optimizers.Adam(ams
 
 @pytest.mark.parametrize("kind", HELPERS)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_optimizer_updates_in_two_halves_equal_the_whole(kind, dtype, monkeypatch):
+def test_optimizer_updates_in_two_halves_equal_the_whole(kind, dtype, monkeypatch, compiled):
     from kerasnp.variables import Variable
 
     rng = np.random.default_rng(0)
@@ -126,7 +123,7 @@ def test_optimizer_updates_in_two_halves_equal_the_whole(kind, dtype, monkeypatc
     grads = [rng.normal(size=s).astype(dtype) for s in shapes]
     results = []
     for single in (True, False):
-        use_helper(kind, monkeypatch)
+        use_helper(kind, monkeypatch, compiled)
         monkeypatch.setattr(_blas, "single_threaded", single)
         for make in OPTIMIZERS:
             variables = [Variable(np.ones(s, dtype), f"w{i}") for i, s in enumerate(shapes)]
@@ -142,8 +139,8 @@ def test_optimizer_updates_in_two_halves_equal_the_whole(kind, dtype, monkeypatc
 
 
 @pytest.mark.parametrize("kind", HELPERS)
-def test_an_error_in_the_helpers_half_reaches_the_caller(kind, monkeypatch):
-    use_helper(kind, monkeypatch)
+def test_an_error_in_the_helpers_half_reaches_the_caller(kind, monkeypatch, compiled):
+    use_helper(kind, monkeypatch, compiled)
     seen = []
 
     def update(w, step):
@@ -162,8 +159,9 @@ def test_an_error_in_the_helpers_half_reaches_the_caller(kind, monkeypatch):
 
 
 @pytest.mark.parametrize("kind", ["spinning", "sleeping"])
-def test_an_error_in_the_callers_part_leaves_no_second_part_running(kind, monkeypatch):
-    use_helper(kind, monkeypatch)
+def test_an_error_in_the_callers_part_leaves_no_second_part_running(kind, monkeypatch,
+                                                                    compiled):
+    use_helper(kind, monkeypatch, compiled)
     state = {"running": False, "finished": 0}
 
     def work(first):

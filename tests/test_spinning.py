@@ -19,16 +19,10 @@ def one_blas_thread():
 
 
 @pytest.fixture
-def spinner(monkeypatch):
+def spinner(monkeypatch, compiled):
     """The helper, not backing off (tiny products in other tests may have
     finished before it could take them, which counts against it)."""
-    found = _spinning.spinner()
-    if found is None:
-        reason = ("the spinning helper is unavailable (numba missing, KERASNP_SPIN=0 "
-                  "or a BLAS it does not know)")
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    found = compiled(_spinning.spinner(), "the spinning helper")
     for name in ("_seen", "_missed", "_skip"):
         monkeypatch.setattr(found, name, 0)
     return found

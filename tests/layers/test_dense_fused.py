@@ -1,8 +1,6 @@
 """Dense's compiled relu and bias gradient (layers/dense_fused.py): the NumPy
 lines' bits."""
 
-import os
-
 import numpy as np
 import pytest
 
@@ -10,15 +8,9 @@ from kerasnp import _compiled
 from kerasnp.activations import _relu_backward_into
 
 
-@pytest.fixture(scope="module")
-def fused():
-    module = _compiled.load("layers.dense_fused")
-    if module is None:
-        reason = "numba is not installed (or KERASNP_FUSED=0): the compiled pass is off"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return module
+@pytest.fixture
+def fused(compiled):
+    return compiled(_compiled.load("layers.dense_fused"), "the compiled relu gradient")
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

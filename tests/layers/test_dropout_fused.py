@@ -1,24 +1,15 @@
 """Dropout's compiled mask (layers/dropout_fused.py): NumPy's draws, masks,
 outputs and generator states, bit for bit."""
 
-import os
-
 import numpy as np
 import pytest
 
 from kerasnp import _compiled, layers
 
 
-@pytest.fixture(scope="module")
-def fused():
-    """The compiled pass must be available here; in CI numba's absence fails."""
-    module = _compiled.load("layers.dropout_fused")
-    if module is None:
-        reason = "numba is not installed (or KERASNP_FUSED=0): the compiled dropout is off"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return module
+@pytest.fixture
+def fused(compiled):
+    return compiled(_compiled.load("layers.dropout_fused"), "the compiled dropout")
 
 
 @pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 7, 1023, 4096, 32768, 32771])
