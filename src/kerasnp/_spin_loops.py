@@ -105,13 +105,13 @@ def _call3(typingctx, function, a, b, c):
 
 
 @intrinsic
-def _pointer(typingctx, address, like):
+def pointer(typingctx, address, like):
     """The integer `address` as a pointer to values of `like`'s type."""
-    pointer = types.CPointer(like)
+    pointer_type = types.CPointer(like)
 
     def codegen(context, builder, signature, args):
-        return builder.inttoptr(args[0], context.get_value_type(pointer))
-    return pointer(address, like), codegen
+        return builder.inttoptr(args[0], context.get_value_type(pointer_type))
+    return pointer_type(address, like), codegen
 
 
 @njit(nogil=True, cache=True)
@@ -243,12 +243,12 @@ _rmsprop = njit(nogil=True, cache=True, error_model="numpy")(_fused._rmsprop)
 
 @njit(nogil=True, cache=True)
 def _array(address, n, like):  # pragma: no cover - compiled
-    return carray(_pointer(address, like), n)
+    return carray(pointer(address, like), n)
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def _adam_part(n, p, s, like):  # pragma: no cover - compiled
-    sc = carray(_pointer(s, like), 4)
+    sc = carray(pointer(s, like), 4)
     g, m = _array(p[0], n, like), _array(p[1], n, like)
     v, w = _array(p[2], n, like), _array(p[3], n, like)
     if p[4] == 0:
@@ -259,7 +259,7 @@ def _adam_part(n, p, s, like):  # pragma: no cover - compiled
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def _rmsprop_part(n, p, s, like):  # pragma: no cover - compiled
-    sc = carray(_pointer(s, like), 5)
+    sc = carray(pointer(s, like), 5)
     g, v, w = _array(p[0], n, like), _array(p[1], n, like), _array(p[2], n, like)
     if p[3] == 0 and p[4] == 0:
         _rmsprop(g, v, w, None, None, sc[0], sc[1], sc[2], sc[3], sc[4])
@@ -272,25 +272,26 @@ def _rmsprop_part(n, p, s, like):  # pragma: no cover - compiled
                  sc[0], sc[1], sc[2], sc[3], sc[4])
 
 
-_PART = types.void(types.int64, types.CPointer(types.int64), types.int64)
+#: the C signature of a part the helper runs: (count, int64 *params, scalars address)
+PART_SIGNATURE = types.void(types.int64, types.CPointer(types.int64), types.int64)
 
 
-@cfunc(_PART, cache=True)
+@cfunc(PART_SIGNATURE, cache=True)
 def _adam_float32(n, p, s):  # pragma: no cover - compiled
     _adam_part(n, p, s, np.float32(0.0))
 
 
-@cfunc(_PART, cache=True)
+@cfunc(PART_SIGNATURE, cache=True)
 def _adam_float64(n, p, s):  # pragma: no cover - compiled
     _adam_part(n, p, s, 0.0)
 
 
-@cfunc(_PART, cache=True)
+@cfunc(PART_SIGNATURE, cache=True)
 def _rmsprop_float32(n, p, s):  # pragma: no cover - compiled
     _rmsprop_part(n, p, s, np.float32(0.0))
 
 
-@cfunc(_PART, cache=True)
+@cfunc(PART_SIGNATURE, cache=True)
 def _rmsprop_float64(n, p, s):  # pragma: no cover - compiled
     _rmsprop_part(n, p, s, 0.0)
 
@@ -313,15 +314,10 @@ def _address_after(a, h):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def offer_part(ctl, job, scalars, function, h, g, a1, a2, a3, a4, values):  # pragma: no cover
-    """Describe elements `[h:]` of an update by the loop at `function` and
-    offer them to the helper; 1 if offered (else the helper is busy)."""
-    job[_KIND] = ELEMENTWISE
-    job[0], job[1] = g.size - h, function
-    job[2], job[3] = _address_after(g, h), _address_after(a1, h)
-    job[4], job[5], job[6] = _address_after(a2, h), _address_after(a3, h), _address_after(a4, h)
+def _put_scalars(scalars, single, values):  # pragma: no cover - compiled
+    """The part's scalars, as float32 (`single`) or float64 values."""
     i = 0
-    if g.itemsize == 4:
+    if single:
         typed = scalars.view(np.float32)
         for value in values:
             typed[i] = value
@@ -330,6 +326,31 @@ def offer_part(ctl, job, scalars, function, h, g, a1, a2, a3, a4, values):  # pr
         for value in values:
             scalars[i] = value
             i += 1
+
+
+@njit(cache=True)
+def offer_part(ctl, job, scalars, function, h, g, a1, a2, a3, a4, values):  # pragma: no cover
+    """Describe elements `[h:]` of an update by the loop at `function` and
+    offer them to the helper; 1 if offered (else the helper is busy)."""
+    job[_KIND] = ELEMENTWISE
+    job[0], job[1] = g.size - h, function
+    job[2], job[3] = _address_after(g, h), _address_after(a1, h)
+    job[4], job[5], job[6] = _address_after(a2, h), _address_after(a3, h), _address_after(a4, h)
+    _put_scalars(scalars, g.itemsize == 4, values)
+    return swap(ctl, 0, IDLE, POSTED)
+
+
+@njit(cache=True)
+def offer_call(ctl, job, scalars, function, count, params, single, values):  # pragma: no cover
+    """Offer the compiled part at `function` with (`count`, `params`, the
+    scalars `values`); 1 if offered (else the helper is busy)."""
+    job[_KIND] = ELEMENTWISE
+    job[0], job[1] = count, function
+    i = 2
+    for value in params:
+        job[i] = value
+        i += 1
+    _put_scalars(scalars, single, values)
     return swap(ctl, 0, IDLE, POSTED)
 
 

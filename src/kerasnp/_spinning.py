@@ -182,13 +182,32 @@ class Spinner:
         woken = self._ensure_running()
         offered = loops.offer_part(self.ctl, self.job, self.scalars, function, h, *padded,
                                    tuple(float(v) for v in values))
-        try:
-            loop(*(None if a is None else a[:h] for a in arrays), *values)
-        finally:  # the helper's part is done before anything else happens
-            result = loops.finish_part(self.ctl, self.job, self.scalars, offered)
-        if offered and not woken:
-            self._note(result == loops.RAN_BOTH)
+        self._finish(offered, woken,
+                     lambda: loop(*(None if a is None else a[:h] for a in arrays), *values))
         return True
+
+    def call(self, function: int, count: int, params: tuple[int, ...], single: bool,
+             values: tuple[float, ...], here: Any) -> bool:
+        """Offer the helper the compiled part at `function` (a C function of
+        `(count, int64 *params, scalars address)`, `params` at most 20 int64,
+        `values` its scalars as float32 if `single`) and run `here()` meanwhile.
+        False (nothing done) while backing off."""
+        if not self._offering():
+            return False
+        woken = self._ensure_running()
+        offered = self._loops.offer_call(self.ctl, self.job, self.scalars, function, count,
+                                         params, single, values)
+        self._finish(offered, woken, here)
+        return True
+
+    def _finish(self, offered: int, woken: bool, here: Any) -> None:
+        """Run the caller's part, then make sure the offered one is done."""
+        try:
+            here()
+        finally:  # the helper's part is done before anything else happens
+            result = self._loops.finish_part(self.ctl, self.job, self.scalars, offered)
+        if offered and not woken:
+            self._note(result == self._loops.RAN_BOTH)
 
     def offer(self, half: Any) -> bool:
         """Offer a Python job (a `_parallel._Half`); False if the helper is busy

@@ -4,7 +4,7 @@ outputs and generator states, bit for bit."""
 import numpy as np
 import pytest
 
-from kerasnp import _compiled, layers
+from kerasnp import _blas, _compiled, _spinning, layers
 
 
 @pytest.fixture
@@ -32,11 +32,13 @@ def _numpy_lines(rng, rate, x):
     return mask, x * mask
 
 
+@pytest.mark.parametrize("halves", [False, True])  # True: two halves on two cores
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("rate", [1e-9, 0.1, 0.2, 0.5, 0.9, 0.999])
-def test_masks_and_outputs_are_the_numpy_lines(fused, dtype, rate):
+def test_masks_and_outputs_are_the_numpy_lines(fused, dtype, rate, halves, monkeypatch):
+    monkeypatch.setattr(_blas, "single_threaded", halves)
     data = np.random.default_rng(0)
-    for shape in [(128, 512), (32, 128), (5, 3), (1, 1), (7, 9, 3)]:
+    for shape in [(128, 512), (129, 257), (32, 128), (5, 3), (1, 1), (7, 9, 3)]:
         x = data.normal(size=shape).astype(dtype)
         x.flat[0] = np.finfo(dtype).max  # kept: inf, as x * mask
         ours, numpys = np.random.default_rng(42), np.random.default_rng(42)
@@ -84,3 +86,18 @@ def test_turned_off_by_the_environment(monkeypatch):
     loop, plain = layers.Dropout(0.5, seed=1), layers.Dropout(0.5, seed=1)
     x = np.ones((8, 8), "float32")
     assert loop._forward_reusing(x, training=True).tobytes() == plain(x, training=True).tobytes()
+
+
+def test_the_helper_makes_the_second_half_of_large_masks(fused, compiled, monkeypatch):
+    spinner = compiled(_spinning.spinner(), "the spinning helper")
+    monkeypatch.setattr(_blas, "single_threaded", True)
+    offered = []
+    original = spinner.call
+    monkeypatch.setattr(spinner, "call", lambda *args: offered.append(args[1]) or original(*args))
+    x = np.ones((128, 512), "float32")
+    mask, out = np.empty_like(x), np.empty_like(x)
+    assert fused.apply(np.random.PCG64(0), 0.2, x, mask, out)
+    assert offered == [16_384]  # the second half of 32,768 draws
+    small = np.ones((8, 8), "float32")
+    assert fused.apply(np.random.PCG64(0), 0.2, small, np.empty_like(small), np.empty_like(small))
+    assert offered == [16_384]  # below SPLIT_ENTRIES: one piece

@@ -27,8 +27,11 @@ from typing import Any
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import carray, cfunc, njit, types
 from numba.extending import intrinsic
+
+from .. import _blas, _spinning
+from .._spin_loops import PART_SIGNATURE, pointer
 
 # PCG64's multiplier, 2549297995355413924 * 2**64 + 4865540595714422341
 _MULT_HI, _MULT_LO = 2549297995355413924, 4865540595714422341
@@ -147,22 +150,92 @@ def random_raw(bit_generator: Any, count: int) -> np.ndarray | None:
     return words
 
 
+#: masks of at least this many entries are made in two halves on two cores
+SPLIT_ENTRIES = 16_384
+
+
 def apply(bit_generator: Any, rate: float, inputs: np.ndarray, mask: np.ndarray,
           out: np.ndarray) -> bool:
     """Dropout's training pass into `mask` and `out` (arrays of `inputs`'
     shape and dtype, C-contiguous): False, having drawn nothing, where the
-    NumPy lines must run."""
+    NumPy lines must run. In kerasnp's loops a large mask is made in two
+    halves at once, the second by the spinning helper (`_spinning`) from the
+    stream's state where that half begins: the same draws either way."""
     size = inputs.size
-    if not (inputs.flags.c_contiguous and mask.flags.c_contiguous and out.flags.c_contiguous):
+    if (type(bit_generator) is not np.random.PCG64 or not inputs.flags.c_contiguous
+            or not mask.flags.c_contiguous or not out.flags.c_contiguous):
         return False
-    words = random_raw(bit_generator, (size + 1) // 2)
-    if words is None:
-        return False
+    count = (size + 1) // 2
     threshold = np.uint32(min(round((1.0 - rate) * 4294967296.0), 4294967295))
     scale = inputs.dtype.type(1.0 / (1.0 - rate))
-    _mask(words.view(np.uint32)[:size], threshold, scale, inputs.reshape(-1),
-          mask.reshape(-1), out.reshape(-1))
+    x, kept, result = inputs.reshape(-1), mask.reshape(-1), out.reshape(-1)
+    with bit_generator.lock:
+        state = bit_generator.state
+        if state["has_uint32"]:  # a buffered half draw: only NumPy knows what to do
+            return False
+        s, inc = state["state"]["state"], state["state"]["inc"]
+        hi, lo = np.uint64(s >> 64), np.uint64(s & _LOW)
+        inc_hi, inc_lo = np.uint64(inc >> 64), np.uint64(inc & _LOW)
+        words = _buffer(count)
+        first = count // 2  # draws for the caller, two entries each
+        spinner = (_spinning.spinner()
+                   if size >= SPLIT_ENTRIES and _blas.single_threaded else None)
+
+        def first_half() -> None:
+            _draws(hi, lo, inc_hi, inc_lo, words[:first])
+            _mask(words[:first].view(np.uint32), threshold, scale, x[:2 * first],
+                  kept[:2 * first], result[:2 * first])
+
+        if spinner is None or not spinner.call(
+                _PARTS[inputs.dtype], count - first,
+                (*map(_signed, _advance(hi, lo, inc_hi, inc_lo, first)),
+                 _signed(inc_hi), _signed(inc_lo), _address(words, first, 8),
+                 _address(x, 2 * first, x.itemsize), _address(kept, 2 * first, x.itemsize),
+                 _address(result, 2 * first, x.itemsize), int(threshold), size - 2 * first),
+                inputs.dtype == np.float32, (float(scale),), first_half):
+            _draws(hi, lo, inc_hi, inc_lo, words)
+            _mask(words.view(np.uint32)[:size], threshold, scale, x, kept, result)
+        bit_generator.advance(count)
     return True
+
+
+def _signed(value: Any) -> int:
+    """A uint64 as the int64 with the same bits (a job slot)."""
+    value = int(value)
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _address(array: np.ndarray, index: int, itemsize: int) -> int:
+    return array.ctypes.data + index * itemsize
+
+
+@njit(nogil=True, cache=True)
+def _second_half(count, p, s, like):  # pragma: no cover - compiled
+    """The helper's half: `count` draws from the state in p[0:2] (increment
+    p[2:4]) into the buffer at p[4], then p[9] entries of the mask."""
+    hi, lo = np.uint64(p[0]), np.uint64(p[1])
+    inc_hi, inc_lo = np.uint64(p[2]), np.uint64(p[3])
+    words = carray(pointer(p[4], np.uint64(0)), count)
+    entries = p[9]
+    _draws(hi, lo, inc_hi, inc_lo, words)
+    scale = carray(pointer(s, like), 1)[0]
+    _mask(words.view(np.uint32)[:entries], np.uint32(p[8]), scale,
+          carray(pointer(p[5], like), entries), carray(pointer(p[6], like), entries),
+          carray(pointer(p[7], like), entries))
+
+
+@cfunc(PART_SIGNATURE, cache=True)
+def _second_half_float32(count, p, s):  # pragma: no cover - compiled
+    _second_half(count, p, s, np.float32(0.0))
+
+
+@cfunc(PART_SIGNATURE, cache=True)
+def _second_half_float64(count, p, s):  # pragma: no cover - compiled
+    _second_half(count, p, s, 0.0)
+
+
+_PARTS = {np.dtype("float32"): _second_half_float32.address,
+          np.dtype("float64"): _second_half_float64.address}
 
 
 def check() -> bool:
