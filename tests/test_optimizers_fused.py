@@ -92,8 +92,8 @@ def test_every_case_runs_its_loop(numba_loops, monkeypatch, case):
     calls = []
     real_run = fused.run
 
-    def counting(name, arrays, scalars):
-        done = real_run(name, arrays, scalars)
+    def counting(name, arrays, scalars, views=None):
+        done = real_run(name, arrays, scalars, views)
         calls.append((name, done))
         return done
 
@@ -135,3 +135,20 @@ def test_turned_off_by_the_environment(monkeypatch):
     assert not fused.available()
     assert not fused.run("sgd", (np.ones(2, "float32"), np.ones(2, "float32"), None),
                          (0.1, 0.0, False))
+
+
+def test_an_update_after_the_arrays_changed_checks_them_again(numba_loops):
+    """`run` remembers checked views per gradient array; other arrays with
+    that gradient (or ones of another dtype) are checked again."""
+    views = {}
+    g = np.full(6, 0.5, "float32")
+    w, velocity = np.ones(6, "float32"), np.zeros(6, "float32")
+    assert fused.run("sgd", (g, w, velocity), (0.1, 0.9, False), views)
+    assert len(views) == 1
+    assert fused.run("sgd", (g, w, velocity), (0.1, 0.9, False), views)
+    other = np.ones(6, "float64")
+    assert not fused.run("sgd", (g, other, None), (0.1, 0.0, False), views)  # mixed dtypes
+    assert other.tolist() == [1.0] * 6
+    w2 = np.ones(6, "float32")
+    assert fused.run("sgd", (g, w2, None), (0.1, 0.0, False), views)
+    np.testing.assert_array_equal(w2, np.float32(1.0) - np.float32(0.5) * np.float32(0.1))

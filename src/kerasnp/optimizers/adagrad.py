@@ -63,7 +63,8 @@ class Adagrad(Optimizer):
         i = self._index[id(variable)]
         acc, tmp = self._accumulators[i].value, self._tmp[i]
         if fused.run("adagrad", (np.asarray(gradient), acc, variable.value),
-                     (self.epsilon, learning_rate)):
+                     (self.epsilon, learning_rate),
+                     self._fused_views):
             return
         np.multiply(gradient, gradient, out=tmp)
         acc += tmp
@@ -129,7 +130,8 @@ class Adadelta(Optimizer):
         grads_sq, deltas_sq = self._accumulated_grads[i].value, self._accumulated_deltas[i].value
         tmp, tmp2, rho, eps = self._tmp[i], self._tmp2[i], self.rho, self.epsilon
         if fused.run("adadelta", (np.asarray(gradient), grads_sq, deltas_sq, variable.value),
-                     (rho, 1.0 - rho, eps, learning_rate)):
+                     (rho, 1.0 - rho, eps, learning_rate),
+                     self._fused_views):
             return
         np.multiply(gradient, gradient, out=tmp)
         tmp *= 1.0 - rho

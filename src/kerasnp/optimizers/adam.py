@@ -122,14 +122,15 @@ class Adam(_AdamLike):
         one = real(1.0)
         correction = np.sqrt(one - real(self.beta_2) ** t) / (one - real(self.beta_1) ** t)
         self._alpha = learning_rate * float(correction)
+        # one tuple for the step's variables (fused.run converts it once)
+        self._scalars = (1.0 - self.beta_1, 1.0 - self.beta_2, self.epsilon, self._alpha)
 
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         i = self._index[id(variable)]
         gradient, w = np.asarray(gradient), variable.value
         m, v = self._momentums[i].value, self._seconds[i].value
         v_hat = self._velocity_hats[i].value if self.amsgrad else None
-        if fused.run("adam", (gradient, m, v, w, v_hat),
-                     (1.0 - self.beta_1, 1.0 - self.beta_2, self.epsilon, self._alpha)):
+        if fused.run("adam", (gradient, m, v, w, v_hat), self._scalars, self._fused_views):
             return
         # element by element, so a large variable may be updated in two halves at once
         _parallel.elementwise(self._update_arrays, gradient=gradient, m=m, v=v,

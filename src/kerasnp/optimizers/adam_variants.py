@@ -67,7 +67,8 @@ class Nadam(_AdamLike):
         if fused.run("nadam", (np.asarray(gradient), self._momentums[i].value,
                                self._seconds[i].value, variable.value),
                      (self._rate_m, self._rate_v, self._coef_m, self._coef_g,
-                      self._v_correction, self.epsilon, learning_rate)):
+                      self._v_correction, self.epsilon, learning_rate),
+                     self._fused_views):
             return
         m = self._update_mean(gradient, i, self._rate_m)
         v, tmp, tmp2 = self._seconds[i].value, self._tmp[i], self._tmp2[i]
@@ -121,7 +122,8 @@ class Adamax(_AdamLike):
         i = self._index[id(variable)]
         u = self._seconds[i].value
         if fused.run("adamax", (np.asarray(gradient), self._momentums[i].value, u, variable.value),
-                     (1.0 - self.beta_1, self.beta_2, self.epsilon, self._scale)):
+                     (1.0 - self.beta_1, self.beta_2, self.epsilon, self._scale),
+                     self._fused_views):
             return
         m = self._update_mean(gradient, i, 1.0 - self.beta_1)
         tmp = self._tmp[i]

@@ -165,7 +165,8 @@ def available() -> bool:
     return bool(_loaded())
 
 
-def run(name: str, arrays: tuple[np.ndarray | None, ...], scalars: tuple[Any, ...]) -> bool:
+def run(name: str, arrays: tuple[np.ndarray | None, ...], scalars: tuple[Any, ...],
+        views: dict[int, tuple] | None = None) -> bool:
     """Run loop `name` over `arrays` (the gradient first; None for a slot not
     in use) with `scalars` (converted to the arrays' dtype, as NumPy converts
     a Python float in `array *= 0.9`; a flag becomes 0.0 or 1.0). Returns False, having changed
@@ -173,25 +174,22 @@ def run(name: str, arrays: tuple[np.ndarray | None, ...], scalars: tuple[Any, ..
     other than float32/float64, arrays of different dtypes, sizes or layouts.
 
     A large update in kerasnp's loops runs in two parts on two threads
-    (`_parallel.flat_elementwise`; the loops release the GIL).
+    (`_parallel.flat_elementwise`; the loops release the GIL). `views` (an
+    optimizer's own dict) remembers the checked 1-D views of recent calls'
+    arrays, so a step that passes the same arrays again skips the checks.
     """
     loop = (_compiled if _compiled is not None else _loaded()).get(name)
     if loop is None:
         return False
-    first = arrays[0]
-    dtype = first.dtype
-    if dtype is not _FLOAT32 and dtype is not _FLOAT64:  # (built-in dtypes are singletons)
+    flat = _flat(arrays, {} if views is None else views)
+    if flat is None:
         return False
-    size = first.size
-    flat: list[np.ndarray | None] = []
-    for a in arrays:
-        if a is not None:
-            if a.dtype is not dtype or a.size != size or not a.flags.c_contiguous:
-                return False
-            if a.ndim != 1:
-                a = a.reshape(-1)
-        flat.append(a)
-    values = tuple(map(dtype.type, scalars))
+    dtype = flat[0].dtype
+    if scalars is _last[0] and dtype is _last[1]:  # the other variables of the same step
+        values = _last[2]
+    else:
+        values = tuple(map(dtype.type, scalars))
+        _last[:] = scalars, dtype, values
     try:
         _parallel.flat_elementwise(loop, flat, values, fused=name)
     except Exception as exc:  # a failed compilation: NumPy from now on
@@ -202,6 +200,41 @@ def run(name: str, arrays: tuple[np.ndarray | None, ...], scalars: tuple[Any, ..
                       "using the NumPy update instead", RuntimeWarning, stacklevel=2)
         return False
     return True
+
+
+#: (scalars, dtype, converted) of the last call: an optimizer may pass the
+#: same tuple of scalars for every variable of a step
+_last: list[Any] = [None, None, ()]
+def _flat(arrays: tuple[np.ndarray | None, ...],
+          views: dict[int, tuple]) -> list[np.ndarray | None] | None:
+    """1-D views of `arrays` (None stays None), or None if a loop cannot take
+    them: a dtype other than float32/float64, different dtypes, sizes or
+    layouts. `views`: id(gradient) -> (arrays, views) of recent calls (the
+    training loop passes the same buffers every step)."""
+    known = views.get(id(arrays[0]))
+    if known is not None and len(known[0]) == len(arrays):
+        for a, b in zip(known[0], arrays, strict=True):
+            if a is not b:
+                break
+        else:
+            return known[1]
+    first = arrays[0]
+    dtype = first.dtype
+    if dtype is not _FLOAT32 and dtype is not _FLOAT64:  # (built-in dtypes are singletons)
+        return None
+    size = first.size
+    flat: list[np.ndarray | None] = []
+    for a in arrays:
+        if a is not None:
+            if a.dtype is not dtype or a.size != size or not a.flags.c_contiguous:
+                return None
+            if a.ndim != 1:
+                a = a.reshape(-1)
+        flat.append(a)
+    if len(views) >= 64:
+        views.clear()
+    views[id(first)] = (arrays, flat)
+    return flat
 
 
 def _compile_errors() -> tuple[type[BaseException], ...]:

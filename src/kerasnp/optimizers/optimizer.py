@@ -200,6 +200,8 @@ class Optimizer(
         self.built = False
         self._trainable_variables: list[Variable] = []
         self._index: dict[int, int] = {}
+        #: `fused.run`'s checked 1-D views of the arrays of recent updates
+        self._fused_views: dict[int, tuple] = {}
         self._state: list[Variable] = []
         self._iteration = self._new_state(np.zeros((), np.int64), "iteration")
         self._lr_variable: Variable | None = None

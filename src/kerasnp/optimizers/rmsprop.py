@@ -77,7 +77,8 @@ class RMSprop(Optimizer):
         mean = self._average_gradients[i].value if self.centered else None
         velocity = self._momentums[i].value if self.momentum > 0 else None
         if fused.run("rmsprop", (gradient, v, w, mean, velocity),
-                     (self.rho, 1.0 - self.rho, self.epsilon, learning_rate, self.momentum)):
+                     (self.rho, 1.0 - self.rho, self.epsilon, learning_rate, self.momentum),
+                     self._fused_views):
             return
         # element by element, so a large variable may be updated in two halves at once
         _parallel.elementwise(

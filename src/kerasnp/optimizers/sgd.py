@@ -66,7 +66,8 @@ class SGD(Optimizer):
         w, step = variable.value, self._tmp[i]
         velocity = self._momentums[i].value if self.momentum else None
         if fused.run("sgd", (np.asarray(gradient), w, velocity),
-                     (learning_rate, self.momentum, self.nesterov)):
+                     (learning_rate, self.momentum, self.nesterov),
+                     self._fused_views):
             return
         np.multiply(gradient, learning_rate, out=step)
         if not self.momentum:
