@@ -237,3 +237,38 @@ def test_the_blas_set_is_numpys_even_after_another_one_was_loaded():
         pytest.skip("this NumPy has no OpenBLAS of its own")
     done = subprocess.run([sys.executable, "-c", _SCIPY_FIRST], timeout=120)
     assert done.returncode == 0
+
+
+def test_two_threads_training_at_once_get_their_own_numbers():
+    """Two models trained in two threads of one program share the helper and
+    the BLAS setting: each must come out exactly as when trained alone."""
+    import threading
+
+    def make(seed):
+        keras.utils.set_random_seed(seed)
+        model = keras.Sequential([keras.Input(shape=(700,)), layers.Dense(400, "relu"),
+                                  layers.Dropout(0.2, seed=seed), layers.Dense(3, "softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        rng = np.random.default_rng(seed)
+        return model, rng.normal(size=(256, 700)).astype("float32"), rng.integers(0, 3, 256)
+
+    def train(made, out, seed):
+        model, x, y = made
+        model.fit(x, y, batch_size=64, epochs=2, verbose=0, shuffle=False)
+        out[seed] = model.get_weights()
+
+    alone = {}
+    for seed in (1, 2):
+        train(make(seed), alone, seed)
+    together = {}
+    made = {seed: make(seed) for seed in (1, 2)}  # built one after the other
+    threads = [threading.Thread(target=train, args=(made[seed], together, seed))
+               for seed in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for seed in (1, 2):
+        for a, b in zip(alone[seed], together[seed], strict=True):
+            np.testing.assert_array_equal(a, b)
+

@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,6 +47,9 @@ _UNSET = object()
 _functions: Any = _UNSET
 #: True inside a `limited` block that put the BLAS on one thread
 single_threaded = False
+_lock = threading.Lock()
+_depth = 0  # `limited` blocks running now (nested, or in several threads)
+_saved: tuple[int, bool] = (0, False)  # what the first of them found
 
 
 def _loaded_libraries() -> list[str]:
@@ -127,6 +131,10 @@ def _wanted(largest_product: int) -> int | None:
 def limited(largest_product: int) -> Iterator[None]:
     """Run the block with the thread count `_wanted` picks, then restore it.
 
+    Blocks may nest or overlap (a callback that evaluates during `fit`, two
+    threads of a program training at once): the first one in sets the
+    count and the last one out restores what it found.
+
     Args:
         largest_product: the largest multiply-add count of one matrix product
             in the loop (batch x inputs x units for a Dense layer).
@@ -136,14 +144,20 @@ def limited(largest_product: int) -> Iterator[None]:
     if blas is None:
         yield
         return
-    global single_threaded
-    previous, previous_flag = int(blas[0]()), single_threaded
-    if previous != wanted:
-        blas[1](wanted)
-    single_threaded = wanted == 1
+    global single_threaded, _depth, _saved
+    with _lock:
+        if _depth == 0:
+            _saved = int(blas[0]()), single_threaded
+            if _saved[0] != wanted:
+                blas[1](wanted)
+            single_threaded = wanted == 1
+        _depth += 1
     try:
         yield
     finally:
-        single_threaded = previous_flag
-        if previous != wanted:
-            blas[1](previous)
+        with _lock:
+            _depth -= 1
+            if _depth == 0:
+                previous, single_threaded = _saved
+                if int(blas[0]()) != previous:
+                    blas[1](previous)

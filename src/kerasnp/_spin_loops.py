@@ -4,13 +4,16 @@ installed and a loop asks for a second core.
 
 A "control word" (`ctl[0]`, an int64) says who owns the shared job:
 
-    IDLE --caller--> POSTED --helper--> TAKEN --helper--> DONE --caller--> IDLE
-                        \\--caller (not taken yet)--> IDLE, the caller runs it
+    IDLE --caller--> CLAIMED --caller, job written--> POSTED --helper--> TAKEN
+        --helper--> DONE --caller--> IDLE
+    POSTED --caller (not taken yet)--> IDLE, and the caller runs the job
     IDLE --caller--> PYTHON --helper--> PYTHON_TAKEN --helper--> IDLE
                         \\--caller (not taken yet)--> IDLE
 
 Every change is a compare-and-swap by the side that owns that step, so
-neither side ever overwrites a state the other one has just set.
+neither side ever overwrites a state the other one has just set, and the
+job is written only by a caller that holds it (CLAIMED): a second thread of
+the program that finds the job busy runs its work itself.
 
 The job (`job[0:12]`) describes one product for `cblas_?gemm` (row-major):
 m, n, k, trans_a, trans_b, lda, ldb, ldc, the addresses of a, b and c, and
@@ -32,11 +35,11 @@ from numba.extending import intrinsic
 
 from .optimizers import fused as _fused
 
-IDLE, POSTED, TAKEN, DONE, PYTHON, PYTHON_TAKEN = 0, 1, 2, 3, 4, 5
+IDLE, POSTED, TAKEN, DONE, PYTHON, PYTHON_TAKEN, CLAIMED = 0, 1, 2, 3, 4, 5, 6
 NOT_BLASABLE, RAN_BOTH = -1, -2  # results of split_matmul besides a wait
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _JOB = 12  # int64 slots per job description
-_KIND = 2 * _JOB  # job[_KIND]: PRODUCT or ELEMENTWISE
+_KIND = 22  # job[_KIND]: PRODUCT or ELEMENTWISE (a part's parameters end before it)
 JOB_SLOTS = _KIND + 1
 PRODUCT, ELEMENTWISE = 0, 1
 
@@ -193,14 +196,18 @@ def split_matmul(ctl, job, a, b, out, h, offer, sgemm, dgemm, ilp64):  # pragma:
     then. Returns NOT_BLASABLE (nothing done) if a BLAS cannot take the
     arrays, RAN_BOTH if this thread ran both parts, else how many turns it
     waited for the helper to finish."""
-    if not (_describe(job, _JOB, a, b, out, 0, h)
-            and _describe(job, 0, a, b, out, h, a.shape[0])):
+    mine, theirs = np.empty(_JOB, np.int64), np.empty(_JOB, np.int64)
+    if not (_describe(mine, 0, a, b, out, 0, h)
+            and _describe(theirs, 0, a, b, out, h, a.shape[0])):
         return NOT_BLASABLE
-    job[_KIND] = PRODUCT
-    offered = offer and swap(ctl, 0, IDLE, POSTED)
-    _gemm(job, _JOB, sgemm, dgemm, ilp64)
+    offered = offer and swap(ctl, 0, IDLE, CLAIMED)
+    if offered:
+        job[:_JOB] = theirs
+        job[_KIND] = PRODUCT
+        swap(ctl, 0, CLAIMED, POSTED)
+    _gemm(mine, 0, sgemm, dgemm, ilp64)
     if not offered or swap(ctl, 0, POSTED, IDLE):
-        _gemm(job, 0, sgemm, dgemm, ilp64)
+        _gemm(theirs, 0, sgemm, dgemm, ilp64)
         return RAN_BOTH
     return _wait_done(ctl)
 
@@ -331,19 +338,23 @@ def _put_scalars(scalars, single, values):  # pragma: no cover - compiled
 @njit(cache=True)
 def offer_part(ctl, job, scalars, function, h, g, a1, a2, a3, a4, values):  # pragma: no cover
     """Describe elements `[h:]` of an update by the loop at `function` and
-    offer them to the helper; 1 if offered (else the helper is busy)."""
+    offer them to the helper; 0 (nothing written) if the job is busy."""
+    if not swap(ctl, 0, IDLE, CLAIMED):
+        return 0
     job[_KIND] = ELEMENTWISE
     job[0], job[1] = g.size - h, function
     job[2], job[3] = _address_after(g, h), _address_after(a1, h)
     job[4], job[5], job[6] = _address_after(a2, h), _address_after(a3, h), _address_after(a4, h)
     _put_scalars(scalars, g.itemsize == 4, values)
-    return swap(ctl, 0, IDLE, POSTED)
+    return swap(ctl, 0, CLAIMED, POSTED)
 
 
 @njit(cache=True)
 def offer_call(ctl, job, scalars, function, count, params, single, values):  # pragma: no cover
     """Offer the compiled part at `function` with (`count`, `params`, the
-    scalars `values`); 1 if offered (else the helper is busy)."""
+    scalars `values`); 0 (nothing written) if the job is busy."""
+    if not swap(ctl, 0, IDLE, CLAIMED):
+        return 0
     job[_KIND] = ELEMENTWISE
     job[0], job[1] = count, function
     i = 2
@@ -351,14 +362,14 @@ def offer_call(ctl, job, scalars, function, count, params, single, values):  # p
         job[i] = value
         i += 1
     _put_scalars(scalars, single, values)
-    return swap(ctl, 0, IDLE, POSTED)
+    return swap(ctl, 0, CLAIMED, POSTED)
 
 
 @njit(nogil=True, cache=True)
-def finish_part(ctl, job, scalars, offered):  # pragma: no cover - compiled
+def finish_part(ctl, job, scalars):  # pragma: no cover - compiled
     """After the caller's own part: run the offered one here if the helper
     has not taken it (RAN_BOTH), else wait for it (returns the turns waited)."""
-    if not offered or swap(ctl, 0, POSTED, IDLE):
+    if swap(ctl, 0, POSTED, IDLE):
         _run_part(job, scalars)
         return RAN_BOTH
     return _wait_done(ctl)

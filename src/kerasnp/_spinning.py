@@ -171,7 +171,8 @@ class Spinner:
         arrays of one size and dtype, None for one not in use): the first half
         here, the second offered to the helper, which runs the same loop
         compiled without Python. False (nothing done) for a loop the helper
-        does not have."""
+        does not have, while backing off, or while another thread of the
+        program has the helper."""
         g = arrays[0]
         function = self._loops.NATIVE.get((name, g.dtype))
         if function is None or len(arrays) > 5 or not self._offering():
@@ -180,10 +181,11 @@ class Spinner:
         padded = list(arrays) + [None] * (5 - len(arrays))
         h = g.size // 2
         woken = self._ensure_running()
-        offered = loops.offer_part(self.ctl, self.job, self.scalars, function, h, *padded,
-                                   tuple(float(v) for v in values))
-        self._finish(offered, woken,
-                     lambda: loop(*(None if a is None else a[:h] for a in arrays), *values))
+        if not loops.offer_part(self.ctl, self.job, self.scalars, function, h, *padded,
+                                tuple(float(v) for v in values)):
+            return False  # another thread of the program holds the helper
+        self._finish(woken, lambda: loop(*(None if a is None else a[:h] for a in arrays),
+                                         *values))
         return True
 
     def call(self, function: int, count: int, params: tuple[int, ...], single: bool,
@@ -191,22 +193,24 @@ class Spinner:
         """Offer the helper the compiled part at `function` (a C function of
         `(count, int64 *params, scalars address)`, `params` at most 20 int64,
         `values` its scalars as float32 if `single`) and run `here()` meanwhile.
-        False (nothing done) while backing off."""
+        False (nothing done) while backing off or while another thread of
+        the program has the helper."""
         if not self._offering():
             return False
         woken = self._ensure_running()
-        offered = self._loops.offer_call(self.ctl, self.job, self.scalars, function, count,
-                                         params, single, values)
-        self._finish(offered, woken, here)
+        if not self._loops.offer_call(self.ctl, self.job, self.scalars, function, count,
+                                      params, single, values):
+            return False  # another thread of the program holds the helper
+        self._finish(woken, here)
         return True
 
-    def _finish(self, offered: int, woken: bool, here: Any) -> None:
+    def _finish(self, woken: bool, here: Any) -> None:
         """Run the caller's part, then make sure the offered one is done."""
         try:
             here()
         finally:  # the helper's part is done before anything else happens
-            result = self._loops.finish_part(self.ctl, self.job, self.scalars, offered)
-        if offered and not woken:
+            result = self._loops.finish_part(self.ctl, self.job, self.scalars)
+        if not woken:
             self._note(result == self._loops.RAN_BOTH)
 
     def offer(self, half: Any) -> bool:

@@ -515,3 +515,17 @@ def test_inference_rows_are_whole_batches_within_the_product_limit():
     wide = keras.Sequential([keras.Input(shape=(784,)), layers.Dense(2048)])
     rows = inference_rows(wide, 16)
     assert rows % 16 == 0 and largest_product(wide, rows) <= INFERENCE_PRODUCT
+
+
+def test_overlapping_blas_blocks_restore_the_setting_once_all_are_done():
+    if _blas.threads() is None or _blas._wanted(1) != 1:
+        pytest.skip("no OpenBLAS this module can find, or its threads set by the environment")
+    before = _blas.threads(), _blas.single_threaded
+    assert not before[1]  # not inside a block already
+    first, second = _blas.limited(1), _blas.limited(1)
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first one in leaves first
+    assert _blas.single_threaded and _blas.threads() == 1
+    second.__exit__(None, None, None)
+    assert (_blas.threads(), _blas.single_threaded) == before

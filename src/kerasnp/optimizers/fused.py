@@ -6,9 +6,10 @@ whole arrays for every one of those lines, so Adam's update of a 784x128
 kernel walks over the kernel-sized arrays twelve times, and on a small model
 that costs more than all the matrix products of the step.
 
-The cost: numba and its compiler add about 130 MB to the process's resident
-memory, and about 0.3 s (0.5 s more the first time, to compile) to the first
-update of a process.
+The cost: numba and its compiler add about 120 MB to the process's resident
+memory, and about 0.4 s to the first `fit` of a process, which loads the
+compiled code from numba's cache (the first `fit` on a machine compiles all
+of kerasnp's compiled code once: about 9 s on the machine measured).
 
 When numba is installed (the `fast` extra), `run` does the same update as a
 loop compiled by numba that visits each element once. The loop does the
