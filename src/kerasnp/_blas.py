@@ -52,16 +52,23 @@ _depth = 0  # `limited` blocks running now (nested, or in several threads)
 _saved: tuple[int, bool] = (0, False)  # what the first of them found
 
 
-def _loaded_libraries() -> list[str]:
-    """Paths of OpenBLAS libraries that may be loaded in this process, NumPy's
-    own copy first: other packages bring their own (SciPy's wheels bundle a
-    second OpenBLAS), and setting their threads would leave NumPy's alone."""
+def _numpy_libraries() -> list[str]:
+    """Paths of the OpenBLAS that NumPy's wheels bundle (none for a NumPy
+    built against the system's BLAS)."""
     import glob
 
     here = os.path.dirname(np.__file__)
     own: list[str] = []
     for folder in (os.path.join(here, "..", "numpy.libs"), os.path.join(here, ".dylibs")):
         own += sorted(os.path.realpath(p) for p in glob.glob(os.path.join(folder, "*openblas*")))
+    return own
+
+
+def _loaded_libraries() -> list[str]:
+    """Paths of OpenBLAS libraries that may be loaded in this process, NumPy's
+    own copy first: other packages bring their own (SciPy's wheels bundle a
+    second OpenBLAS), and setting their threads would leave NumPy's alone."""
+    own = _numpy_libraries()
     mapped: list[str] = []
     if sys.platform.startswith("linux"):
         try:

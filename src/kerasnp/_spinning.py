@@ -14,14 +14,21 @@ helper starts on it within a microsecond. Then even the `seed` recipe's
   the caller runs it, so a busy second core costs little.
 - The helper spins only while work keeps coming: after about 2 ms without
   any it sleeps on a lock until the next offer.
-- The two halves are the same BLAS calls whoever runs them, and each row of
-  the result is the same as in the whole product (checked when the helper
-  starts, and by the tests), so the numbers depend on the shapes only.
+- The two halves are the BLAS calls NumPy makes for them, whoever runs them
+  (checked when the helper starts, and by the tests), and which products
+  are split, and where, depends on the shapes only: the numbers do not
+  depend on the helper.
+- The helper also runs the second half of a large optimizer update, or of
+  a Dropout mask, as compiled code called by address (`call`), and Python
+  work handed to it (`offer`).
+- When the caller keeps finding its offers untaken (another program holds
+  the second core), it stops offering for a while (`_note`). A second
+  thread of the program that finds the helper busy does its work itself.
 
 Nothing here runs without numba, with `KERASNP_SPIN=0` or `KERASNP_FUSED=0`
-in the environment, or with a BLAS this module cannot call (it only uses
-OpenBLAS builds whose integer width it knows); `_parallel` then falls back
-to its sleeping helper.
+in the environment, or without the OpenBLAS that NumPy's wheels bundle (it
+only calls builds whose integer width it knows); `_parallel` then falls
+back to its sleeping helper.
 """
 
 from __future__ import annotations
@@ -53,13 +60,14 @@ _spinner: Any = _UNSET
 
 
 def _gemm_addresses() -> tuple[int, int, bool] | None:
-    """Addresses of the loaded OpenBLAS's `cblas_sgemm` and `cblas_dgemm`."""
+    """Addresses of `cblas_sgemm` and `cblas_dgemm` in the OpenBLAS NumPy
+    bundles and has loaded (the one `np.matmul` calls)."""
     import ctypes
 
     from . import _blas
 
     mode = getattr(os, "RTLD_NOLOAD", 0) | getattr(os, "RTLD_NOW", 0)
-    for path in _blas._loaded_libraries():
+    for path in _blas._numpy_libraries():
         try:  # only a library NumPy already loaded
             lib = ctypes.CDLL(path, mode=mode)
         except OSError:
