@@ -31,6 +31,7 @@ are its own. Per recipe the line holds:
   test_accuracy     after the last epoch, on the 10,000 test images
   predict_images_per_s, evaluate_images_per_s   on the test images, batch 32
   fused_optimizer   whether the optimizer update ran as one compiled loop
+  spinning_helper   whether the spinning helper took parts of products (numba)
                     (numba installed; `KERASNP_FUSED=0` turns it off)
   import_s          `import kerasnp` (NumPy already imported)
   peak_rss_mb       the process's peak resident memory
@@ -135,7 +136,7 @@ def matmul_floor(dims: list[int], n_train: int, n_val: int, batch: int, matmul=N
 def run_recipe(recipe: str, epochs: int, seed: int) -> dict:
     start = time.perf_counter()
     import kerasnp as keras
-    from kerasnp import _blas, _parallel
+    from kerasnp import _blas, _parallel, _spinning
     from kerasnp.models.step import largest_product
     from kerasnp.optimizers import fused
 
@@ -175,6 +176,7 @@ def run_recipe(recipe: str, epochs: int, seed: int) -> dict:
     return {
         "recipe": recipe, "epochs": epochs, "batch_size": batch,
         "fused_optimizer": fused.available(),
+        "spinning_helper": _spinning.spinner() is not None,
         "epoch_s": [round(t, 4) for t in times], "steady_epoch_s": round(steady, 4),
         "floor_epoch_s": round(floor, 4), "floor_ratio": round(steady / floor, 3),
         "floor_epoch_s_by_threads": {"training": round(floor_training_threads, 4),
