@@ -11,9 +11,12 @@ Here numba computes the very same PCG64 draws, four independent runs of the
 stream at once (each started where the stream would be, by PCG64's jump
 ahead), then the scaled mask and the masked inputs in one pass, and leaves
 the layer's generator where `random_raw` would have left it (`advance`).
-The mask and the outputs are bit for bit those of the NumPy lines
-(the tests compare them; `check` compares a few draws with NumPy's own
-when this module is first used, and the NumPy lines run if they differ).
+In the training loop a mask of 16,384 entries or more is made in two
+halves at once, the second by the spinning helper (`_spinning`) from the
+state where its draws begin. The mask and the outputs are bit for bit those
+of the NumPy lines (the tests compare them; `check` compares a few draws
+with NumPy's own when this module is first used, and the NumPy lines run if
+they differ).
 
 Only for NumPy's PCG64 (the default, and what `set_random_seed` and a
 layer's `seed` give), float32 and float64. Imported only when numba is
@@ -133,19 +136,27 @@ def _buffer(count: int) -> np.ndarray:
     return words[:count]
 
 
+def _state(bit_generator: Any) -> tuple[np.uint64, ...] | None:
+    """PCG64's (state high, state low, increment high, increment low), or
+    None for a generator this module does not compute. Call with its lock."""
+    if type(bit_generator) is not np.random.PCG64:
+        return None
+    state = bit_generator.state
+    if state["has_uint32"]:  # a buffered half draw: only NumPy knows what to do
+        return None
+    s, inc = state["state"]["state"], state["state"]["inc"]
+    return np.uint64(s >> 64), np.uint64(s & _LOW), np.uint64(inc >> 64), np.uint64(inc & _LOW)
+
+
 def random_raw(bit_generator: Any, count: int) -> np.ndarray | None:
     """`bit_generator.random_raw(count)` (a view of a reused buffer), or None
     for a generator this module does not compute (not PCG64)."""
-    if type(bit_generator) is not np.random.PCG64:
-        return None
     with bit_generator.lock:
-        state = bit_generator.state
-        if state["has_uint32"]:  # a buffered half draw: only NumPy knows what to do
+        state = _state(bit_generator)
+        if state is None:
             return None
-        s, inc = state["state"]["state"], state["state"]["inc"]
         words = _buffer(count)
-        _draws(np.uint64(s >> 64), np.uint64(s & _LOW), np.uint64(inc >> 64),
-               np.uint64(inc & _LOW), words)
+        _draws(*state, words)
         bit_generator.advance(count)
     return words
 
@@ -162,20 +173,17 @@ def apply(bit_generator: Any, rate: float, inputs: np.ndarray, mask: np.ndarray,
     halves at once, the second by the spinning helper (`_spinning`) from the
     stream's state where that half begins: the same draws either way."""
     size = inputs.size
-    if (type(bit_generator) is not np.random.PCG64 or not inputs.flags.c_contiguous
-            or not mask.flags.c_contiguous or not out.flags.c_contiguous):
+    if not (inputs.flags.c_contiguous and mask.flags.c_contiguous and out.flags.c_contiguous):
         return False
     count = (size + 1) // 2
     threshold = np.uint32(min(round((1.0 - rate) * 4294967296.0), 4294967295))
     scale = inputs.dtype.type(1.0 / (1.0 - rate))
     x, kept, result = inputs.reshape(-1), mask.reshape(-1), out.reshape(-1)
     with bit_generator.lock:
-        state = bit_generator.state
-        if state["has_uint32"]:  # a buffered half draw: only NumPy knows what to do
+        state = _state(bit_generator)
+        if state is None:
             return False
-        s, inc = state["state"]["state"], state["state"]["inc"]
-        hi, lo = np.uint64(s >> 64), np.uint64(s & _LOW)
-        inc_hi, inc_lo = np.uint64(inc >> 64), np.uint64(inc & _LOW)
+        hi, lo, inc_hi, inc_lo = state
         words = _buffer(count)
         first = count // 2  # draws for the caller, two entries each
         spinner = (_spinning.spinner()
