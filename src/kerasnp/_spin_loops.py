@@ -19,7 +19,7 @@ The job (`job[0:12]`) describes one product for `cblas_?gemm` (row-major):
 m, n, k, trans_a, trans_b, lda, ldb, ldc, the addresses of a, b and c, and
 the dtype (0: float32, 1: float64). Or, when `job[_KIND]` is ELEMENTWISE, part
 of an optimizer update: the element count, the address of a compiled loop
-(`NATIVE`), then the addresses of its arrays (0 for None); its scalars are in
+(`native`), then the addresses of its arrays (0 for None); its scalars are in
 `scalars`, in the arrays' dtype.
 """
 
@@ -283,31 +283,39 @@ def _rmsprop_part(n, p, s, like):  # pragma: no cover - compiled
 PART_SIGNATURE = types.void(types.int64, types.CPointer(types.int64), types.int64)
 
 
-@cfunc(PART_SIGNATURE, cache=True)
 def _adam_float32(n, p, s):  # pragma: no cover - compiled
     _adam_part(n, p, s, np.float32(0.0))
 
 
-@cfunc(PART_SIGNATURE, cache=True)
 def _adam_float64(n, p, s):  # pragma: no cover - compiled
     _adam_part(n, p, s, 0.0)
 
 
-@cfunc(PART_SIGNATURE, cache=True)
 def _rmsprop_float32(n, p, s):  # pragma: no cover - compiled
     _rmsprop_part(n, p, s, np.float32(0.0))
 
 
-@cfunc(PART_SIGNATURE, cache=True)
 def _rmsprop_float64(n, p, s):  # pragma: no cover - compiled
     _rmsprop_part(n, p, s, 0.0)
 
 
-#: (loop name, dtype) -> the address of its part for the helper
-NATIVE = {("adam", np.dtype("float32")): _adam_float32.address,
-          ("adam", np.dtype("float64")): _adam_float64.address,
-          ("rmsprop", np.dtype("float32")): _rmsprop_float32.address,
-          ("rmsprop", np.dtype("float64")): _rmsprop_float64.address}
+_PARTS = {("adam", np.dtype("float32")): _adam_float32,
+          ("adam", np.dtype("float64")): _adam_float64,
+          ("rmsprop", np.dtype("float32")): _rmsprop_float32,
+          ("rmsprop", np.dtype("float64")): _rmsprop_float64}
+_addresses: dict[tuple[str, np.dtype], int] = {}
+
+
+def native(name: str, dtype: np.dtype) -> int | None:
+    """The address of loop `name`'s part for the helper in `dtype`, compiled
+    (or loaded from numba's cache) at its first use; None if there is none."""
+    address = _addresses.get((name, dtype))
+    if address is None:
+        part = _PARTS.get((name, dtype))
+        if part is None:
+            return None
+        address = _addresses[name, dtype] = cfunc(PART_SIGNATURE, cache=True)(part).address
+    return address
 
 
 @njit(nogil=True, cache=True)

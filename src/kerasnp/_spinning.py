@@ -182,7 +182,7 @@ class Spinner:
         does not have, while backing off, or while another thread of the
         program has the helper."""
         g = arrays[0]
-        function = self._loops.NATIVE.get((name, g.dtype))
+        function = self._loops.native(name, g.dtype)
         if function is None or len(arrays) > 5 or not self._offering():
             return False
         loops = self._loops

@@ -195,7 +195,7 @@ def apply(bit_generator: Any, rate: float, inputs: np.ndarray, mask: np.ndarray,
                   kept[:2 * first], result[:2 * first])
 
         if spinner is None or not spinner.call(
-                _PARTS[inputs.dtype], count - first,
+                _second_half_address(inputs.dtype), count - first,
                 (*map(_signed, _advance(hi, lo, inc_hi, inc_lo, first)),
                  _signed(inc_hi), _signed(inc_lo), _address(words, first, 8),
                  _address(x, 2 * first, x.itemsize), _address(kept, 2 * first, x.itemsize),
@@ -232,18 +232,26 @@ def _second_half(count, p, s, like):  # pragma: no cover - compiled
           carray(pointer(p[7], like), entries))
 
 
-@cfunc(PART_SIGNATURE, cache=True)
 def _second_half_float32(count, p, s):  # pragma: no cover - compiled
     _second_half(count, p, s, np.float32(0.0))
 
 
-@cfunc(PART_SIGNATURE, cache=True)
 def _second_half_float64(count, p, s):  # pragma: no cover - compiled
     _second_half(count, p, s, 0.0)
 
 
-_PARTS = {np.dtype("float32"): _second_half_float32.address,
-          np.dtype("float64"): _second_half_float64.address}
+_SECOND_HALVES = {np.dtype("float32"): _second_half_float32,
+                  np.dtype("float64"): _second_half_float64}
+_addresses: dict[np.dtype, int] = {}
+
+
+def _second_half_address(dtype: np.dtype) -> int:
+    """The helper's half for `dtype`, compiled (or loaded) at its first use."""
+    address = _addresses.get(dtype)
+    if address is None:
+        address = _addresses[dtype] = cfunc(PART_SIGNATURE, cache=True)(
+            _SECOND_HALVES[dtype]).address
+    return address
 
 
 def check() -> bool:
