@@ -31,8 +31,9 @@ are its own. Per recipe the line holds:
   test_accuracy     after the last epoch, on the 10,000 test images
   predict_images_per_s, evaluate_images_per_s   on the test images, batch 32
   fused_optimizer   whether the optimizer update ran as one compiled loop
-  spinning_helper   whether the spinning helper took parts of products (numba)
                     (numba installed; `KERASNP_FUSED=0` turns it off)
+  spinning_helper   whether the spinning helper took parts of products
+                    (numba installed; `KERASNP_SPIN=0` turns it off)
   import_s          `import kerasnp` (NumPy already imported)
   peak_rss_mb       the process's peak resident memory
 

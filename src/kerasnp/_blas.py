@@ -85,16 +85,24 @@ def _loaded_libraries() -> list[str]:
                         .endswith(".libs") or "/.dylibs/" in path)
 
 
-def _find() -> tuple[Any, Any] | None:
-    """`(get, set)` of the loaded OpenBLAS, or None."""
+def opened(paths: list[str]) -> Iterator[Any]:
+    """ctypes handles of the libraries among `paths` that are already loaded
+    in this process (RTLD_NOLOAD: never loads one NumPy did not)."""
     import ctypes  # here, not at import: only a loop needs it
 
     mode = getattr(os, "RTLD_NOLOAD", 0) | getattr(os, "RTLD_NOW", 0)
-    for path in _loaded_libraries():
-        try:  # RTLD_NOLOAD: only a library NumPy already loaded
-            lib = ctypes.CDLL(path, mode=mode)
+    for path in paths:
+        try:
+            yield ctypes.CDLL(path, mode=mode)
         except OSError:
             continue
+
+
+def _find() -> tuple[Any, Any] | None:
+    """`(get, set)` of the loaded OpenBLAS, or None."""
+    import ctypes
+
+    for lib in opened(_loaded_libraries()):
         for get_name, set_name in zip(_GETTERS, _SETTERS, strict=True):
             getter, setter = getattr(lib, get_name, None), getattr(lib, set_name, None)
             if getter is not None and setter is not None:

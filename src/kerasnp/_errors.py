@@ -182,7 +182,8 @@ def missing_names(module: str, kind: str, available: Iterable[str],
                   keras_only: Iterable[str]) -> Any:
     """A module `__getattr__` for names the module lacks.
 
-    A name Keras has in the same module (`keras_only`, in any case) raises
+    `available`: the module's public names (its classes, capitalised, are
+    listed). A name Keras has in the same module (`keras_only`, in any case) raises
     `NotInKerasnp` saying what kerasnp offers instead and where such a model
     can go; any other name raises the usual `AttributeError`, with the
     closest available name when one looks alike.
@@ -193,7 +194,7 @@ def missing_names(module: str, kind: str, available: Iterable[str],
     ...
     AttributeError: module 'kerasnp.layers' has no attribute 'Dence'. Did you mean `Dense`?
     """
-    available = sorted(available)
+    available = sorted(name for name in available if name[:1].isupper())
     keras_names = {name.lower(): name for name in keras_only}
 
     def __getattr__(name: str) -> Any:

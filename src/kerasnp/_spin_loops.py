@@ -26,6 +26,7 @@ of an optimizer update: the element count, the address of a compiled loop
 from __future__ import annotations
 
 import platform
+from typing import Any
 
 import numpy as np
 from llvmlite import ir
@@ -249,33 +250,34 @@ _rmsprop = njit(nogil=True, cache=True, error_model="numpy")(_fused._rmsprop)
 
 
 @njit(nogil=True, cache=True)
-def _array(address, n, like):  # pragma: no cover - compiled
+def array_at(address, n, like):  # pragma: no cover - compiled
+    """The `n` values of `like`'s type at `address`, as an array."""
     return carray(pointer(address, like), n)
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def _adam_part(n, p, s, like):  # pragma: no cover - compiled
     sc = carray(pointer(s, like), 4)
-    g, m = _array(p[0], n, like), _array(p[1], n, like)
-    v, w = _array(p[2], n, like), _array(p[3], n, like)
+    g, m = array_at(p[0], n, like), array_at(p[1], n, like)
+    v, w = array_at(p[2], n, like), array_at(p[3], n, like)
     if p[4] == 0:
         _adam(g, m, v, w, None, sc[0], sc[1], sc[2], sc[3])
     else:
-        _adam(g, m, v, w, _array(p[4], n, like), sc[0], sc[1], sc[2], sc[3])
+        _adam(g, m, v, w, array_at(p[4], n, like), sc[0], sc[1], sc[2], sc[3])
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def _rmsprop_part(n, p, s, like):  # pragma: no cover - compiled
     sc = carray(pointer(s, like), 5)
-    g, v, w = _array(p[0], n, like), _array(p[1], n, like), _array(p[2], n, like)
+    g, v, w = array_at(p[0], n, like), array_at(p[1], n, like), array_at(p[2], n, like)
     if p[3] == 0 and p[4] == 0:
         _rmsprop(g, v, w, None, None, sc[0], sc[1], sc[2], sc[3], sc[4])
     elif p[3] == 0:
-        _rmsprop(g, v, w, None, _array(p[4], n, like), sc[0], sc[1], sc[2], sc[3], sc[4])
+        _rmsprop(g, v, w, None, array_at(p[4], n, like), sc[0], sc[1], sc[2], sc[3], sc[4])
     elif p[4] == 0:
-        _rmsprop(g, v, w, _array(p[3], n, like), None, sc[0], sc[1], sc[2], sc[3], sc[4])
+        _rmsprop(g, v, w, array_at(p[3], n, like), None, sc[0], sc[1], sc[2], sc[3], sc[4])
     else:
-        _rmsprop(g, v, w, _array(p[3], n, like), _array(p[4], n, like),
+        _rmsprop(g, v, w, array_at(p[3], n, like), array_at(p[4], n, like),
                  sc[0], sc[1], sc[2], sc[3], sc[4])
 
 
@@ -303,19 +305,23 @@ _PARTS = {("adam", np.dtype("float32")): _adam_float32,
           ("adam", np.dtype("float64")): _adam_float64,
           ("rmsprop", np.dtype("float32")): _rmsprop_float32,
           ("rmsprop", np.dtype("float64")): _rmsprop_float64}
-_addresses: dict[tuple[str, np.dtype], int] = {}
+_addresses: dict[Any, int] = {}
+
+
+def compiled_part(part: Any) -> int:
+    """The address of `part`, a function of `(count, int64 *params, scalars
+    address)` (PART_SIGNATURE), compiled for the helper (or loaded from
+    numba's cache) at its first use."""
+    address = _addresses.get(part)
+    if address is None:
+        address = _addresses[part] = cfunc(PART_SIGNATURE, cache=True)(part).address
+    return address
 
 
 def native(name: str, dtype: np.dtype) -> int | None:
-    """The address of loop `name`'s part for the helper in `dtype`, compiled
-    (or loaded from numba's cache) at its first use; None if there is none."""
-    address = _addresses.get((name, dtype))
-    if address is None:
-        part = _PARTS.get((name, dtype))
-        if part is None:
-            return None
-        address = _addresses[name, dtype] = cfunc(PART_SIGNATURE, cache=True)(part).address
-    return address
+    """The address of optimizer loop `name`'s part in `dtype`; None if there is none."""
+    part = _PARTS.get((name, dtype))
+    return None if part is None else compiled_part(part)
 
 
 @njit(nogil=True, cache=True)
@@ -345,16 +351,12 @@ def _put_scalars(scalars, single, values):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def offer_part(ctl, job, scalars, function, h, g, a1, a2, a3, a4, values):  # pragma: no cover
-    """Describe elements `[h:]` of an update by the loop at `function` and
-    offer them to the helper; 0 (nothing written) if the job is busy."""
-    if not swap(ctl, 0, IDLE, CLAIMED):
-        return 0
-    job[_KIND] = ELEMENTWISE
-    job[0], job[1] = g.size - h, function
-    job[2], job[3] = _address_after(g, h), _address_after(a1, h)
-    job[4], job[5], job[6] = _address_after(a2, h), _address_after(a3, h), _address_after(a4, h)
-    _put_scalars(scalars, g.itemsize == 4, values)
-    return swap(ctl, 0, CLAIMED, POSTED)
+    """`offer_call` for elements `[h:]` of an update by the loop at `function`
+    (its arrays' addresses from element `h` on, 0 for None)."""
+    addresses = (_address_after(g, h), _address_after(a1, h), _address_after(a2, h),
+                 _address_after(a3, h), _address_after(a4, h))
+    return offer_call(ctl, job, scalars, function, g.size - h, addresses, g.itemsize == 4,
+                      values)
 
 
 @njit(cache=True)

@@ -41,6 +41,8 @@ from typing import Any
 
 import numpy as np
 
+from . import _compiled
+
 #: (cblas_sgemm, cblas_dgemm, 64-bit integers) names, in order of preference
 _GEMMS = (("scipy_cblas_sgemm64_", "scipy_cblas_dgemm64_", True),
           ("cblas_sgemm64_", "cblas_dgemm64_", True),
@@ -66,12 +68,7 @@ def _gemm_addresses() -> tuple[int, int, bool] | None:
 
     from . import _blas
 
-    mode = getattr(os, "RTLD_NOLOAD", 0) | getattr(os, "RTLD_NOW", 0)
-    for path in _blas._numpy_libraries():
-        try:  # only a library NumPy already loaded
-            lib = ctypes.CDLL(path, mode=mode)
-        except OSError:
-            continue
+    for lib in _blas.opened(_blas._numpy_libraries()):
         for single, double, ilp64 in _GEMMS:
             s, d = getattr(lib, single, None), getattr(lib, double, None)
             if s is not None and d is not None:
@@ -183,18 +180,13 @@ class Spinner:
         program has the helper."""
         g = arrays[0]
         function = self._loops.native(name, g.dtype)
-        if function is None or len(arrays) > 5 or not self._offering():
+        if function is None or len(arrays) > 5:
             return False
-        loops = self._loops
-        padded = list(arrays) + [None] * (5 - len(arrays))
         h = g.size // 2
-        woken = self._ensure_running()
-        if not loops.offer_part(self.ctl, self.job, self.scalars, function, h, *padded,
-                                tuple(float(v) for v in values)):
-            return False  # another thread of the program holds the helper
-        self._finish(woken, lambda: loop(*(None if a is None else a[:h] for a in arrays),
-                                         *values))
-        return True
+        padded = [*arrays, *[None] * (5 - len(arrays))]
+        return self._run_offered(
+            self._loops.offer_part, (function, h, *padded, tuple(map(float, values))),
+            lambda: loop(*(None if a is None else a[:h] for a in arrays), *values))
 
     def call(self, function: int, count: int, params: tuple[int, ...], single: bool,
              values: tuple[float, ...], here: Any) -> bool:
@@ -203,23 +195,26 @@ class Spinner:
         `values` its scalars as float32 if `single`) and run `here()` meanwhile.
         False (nothing done) while backing off or while another thread of
         the program has the helper."""
+        return self._run_offered(self._loops.offer_call,
+                                 (function, count, params, single, values), here)
+
+    def _run_offered(self, offer: Any, arguments: tuple, here: Any) -> bool:
+        """`offer(ctl, job, scalars, *arguments)` a part to the helper, run
+        `here()`, then make sure the offered part is done (run here if the
+        helper has not taken it). False, having done nothing, while backing
+        off or when the job is held by another thread of the program."""
         if not self._offering():
             return False
         woken = self._ensure_running()
-        if not self._loops.offer_call(self.ctl, self.job, self.scalars, function, count,
-                                      params, single, values):
-            return False  # another thread of the program holds the helper
-        self._finish(woken, here)
-        return True
-
-    def _finish(self, woken: bool, here: Any) -> None:
-        """Run the caller's part, then make sure the offered one is done."""
+        if not offer(self.ctl, self.job, self.scalars, *arguments):
+            return False
         try:
             here()
         finally:  # the helper's part is done before anything else happens
             result = self._loops.finish_part(self.ctl, self.job, self.scalars)
         if not woken:
             self._note(result == self._loops.RAN_BOTH)
+        return True
 
     def offer(self, half: Any) -> bool:
         """Offer a Python job (a `_parallel._Half`); False if the helper is busy
@@ -258,9 +253,8 @@ def _self_test(spinner: Spinner) -> bool:
 
 
 def _start() -> Spinner | None:
-    for name in ("KERASNP_SPIN", "KERASNP_FUSED"):
-        if os.environ.get(name, "").strip() == "0":
-            return None
+    if _compiled.turned_off() or os.environ.get("KERASNP_SPIN", "").strip() == "0":
+        return None
     gemms = _gemm_addresses()
     if gemms is None:
         return None

@@ -671,7 +671,9 @@ def in_place(fn: Callable) -> tuple[Callable, Callable | None] | None:
     `backward(y, grad, out)` writes dL/dz into `out` from the output `y` alone
     and returns it (None for `linear`, whose gradient is `grad` itself).
     None when `fn` has no such form (its gradient needs its input, or it has
-    non-default arguments). The 2-D training loop uses them along the last axis.
+    non-default arguments). So only functions whose `backward(x, y, grad)`
+    ignores `x` are here: after an in-place forward a layer passes `y` for `x`
+    (`Dense.backward`). The 2-D training loop uses them along the last axis.
 
     Example:
     >>> forward, backward = in_place(relu)

@@ -32,6 +32,6 @@ __all__ = [
 ]
 
 
-# `layers.Conv2D` and the like: say it is a Keras callback kerasnp lacks
-__getattr__ = missing_names(__name__, "callback", [n for n in __all__ if n[0].isupper()],
+# `callbacks.TensorBoard` and the like: say it is a Keras callback kerasnp lacks
+__getattr__ = missing_names(__name__, "callback", __all__,
                             _keras_names.CALLBACKS)

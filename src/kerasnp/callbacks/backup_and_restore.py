@@ -7,9 +7,9 @@ import os
 import shutil
 from typing import Any
 
-from .._errors import KerasnpError, check_bool, check_int, invalid
-from .callback import Callback
-from .save_frequency import BatchCounter
+from .._errors import KerasnpError, check_bool, invalid
+from .callback import Callback, reads_logs_lazily
+from .save_frequency import checked_save_freq
 
 
 class BackupAndRestore(Callback):
@@ -56,19 +56,12 @@ class BackupAndRestore(Callback):
             raise KerasnpError("Empty `backup_dir` argument passed")
         if not isinstance(backup_dir, (str, os.PathLike)):
             raise invalid(owner, "backup_dir", "a path", backup_dir)
-        if save_freq != "epoch":
-            if isinstance(save_freq, str):
-                raise KerasnpError(
-                    "Invalid value for argument `save_freq`. "
-                    f"Received: save_freq={save_freq}. "
-                    "Expected either 'epoch' or an integer value."
-                )
-            save_freq = check_int(owner, "save_freq", save_freq, minimum=1)
+        self.save_freq, self._batches = checked_save_freq(
+            owner, save_freq, "Invalid value for argument `save_freq`. "
+            f"Received: save_freq={save_freq}. Expected either 'epoch' or an integer value.")
         self.backup_dir = os.fspath(backup_dir)
-        self.save_freq = save_freq
         self.double_checkpoint = check_bool(owner, "double_checkpoint", double_checkpoint)
         self.delete_checkpoint = check_bool(owner, "delete_checkpoint", delete_checkpoint)
-        self._batches = BatchCounter(save_freq) if save_freq != "epoch" else None
         self._epochs_done = 0
         self._weights_path = os.path.join(self.backup_dir, "latest.weights.npz")
         self._metadata_path = os.path.join(self.backup_dir, "training_metadata.json")
@@ -98,6 +91,7 @@ class BackupAndRestore(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._epochs_done = epoch
 
+    @reads_logs_lazily  # never reads them: fit need not build them for it
     def on_train_batch_end(self, batch, logs=None):
         if self._batches is not None and self._batches.due(batch):
             self._back_up(batch)

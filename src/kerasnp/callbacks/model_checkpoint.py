@@ -8,7 +8,7 @@ from typing import Any
 
 from .._errors import KerasnpError, check_bool, check_float, check_int, invalid
 from .monitor import MonitorCallback
-from .save_frequency import BatchCounter
+from .save_frequency import checked_save_freq
 
 
 class ModelCheckpoint(MonitorCallback):
@@ -69,16 +69,10 @@ class ModelCheckpoint(MonitorCallback):
         self.verbose = check_int(owner, "verbose", verbose, minimum=0)
         self.save_best_only = check_bool(owner, "save_best_only", save_best_only)
         self.save_weights_only = check_bool(owner, "save_weights_only", save_weights_only)
-        if save_freq != "epoch":
-            if isinstance(save_freq, str):
-                raise KerasnpError(
-                    f"Unrecognized save_freq: {save_freq}. Expected save_freq "
-                    "are 'epoch' or integer values"
-                )
-            save_freq = check_int(owner, "save_freq", save_freq, minimum=1)
-        self.save_freq = save_freq
+        self.save_freq, self._batches = checked_save_freq(
+            owner, save_freq, f"Unrecognized save_freq: {save_freq}. Expected save_freq "
+            "are 'epoch' or integer values")
         self._check_extension()
-        self._batches = BatchCounter(save_freq) if save_freq != "epoch" else None
         self._current_epoch = 0
 
     def _check_extension(self) -> None:

@@ -2,6 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from .._errors import KerasnpError, check_int
+
+
+def checked_save_freq(owner: str, save_freq: Any,
+                      string_error: str) -> tuple[Any, BatchCounter | None]:
+    """`(save_freq, its BatchCounter)`: `"epoch"` (no counter) or a positive
+    int; another string raises `string_error` (each callback's Keras text)."""
+    if save_freq == "epoch":
+        return save_freq, None
+    if isinstance(save_freq, str):
+        raise KerasnpError(string_error)
+    save_freq = check_int(owner, "save_freq", save_freq, minimum=1)
+    return save_freq, BatchCounter(save_freq)
+
 
 class BatchCounter:
     """Counts the batches since the last save; `due(batch)` is True every

@@ -60,9 +60,8 @@ def train(args: Any) -> int:
     console = Console(args)
     cfg = config_from_args(args)
     exp, data, folder, base = _start(args, console, cfg.validation_split, "train")
-    command = train_command(args.dataset, cfg, exp)
     result = exp.run("run", cfg, folder)
-    save_run(args, exp, result, folder, command)
+    command = save_run(args, exp, result, folder)
     _print_diagnosis(console, result)
     runs = [report_run(result, command, data)]
     if args.try_fix:
@@ -126,14 +125,7 @@ def _try_fix(
     console.say(f"\n--try-fix: retraining with {which} applied: {suggestion}")
     console.say(f"  changes: {json.dumps(suggestion.changes)}")
     fix = exp.run(f"fix: {changes_text(suggestion.changes)}", cfg, folder / "fix")
-    save_run(
-        args,
-        exp,
-        fix,
-        folder / "fix",
-        train_command(args.dataset, cfg, exp),
-        suggestion=suggestion.to_dict(),
-    )
+    save_run(args, exp, fix, folder / "fix", suggestion=suggestion.to_dict())
     console.say(verdict_line(result))
     console.say(verdict_line(fix))
     return fix
@@ -156,8 +148,7 @@ def compare(args: Any) -> int:
     for i, (name, cfg) in enumerate(variants):
         sub = folder / f"{i + 1:02d}-{slug(name)}"
         r = exp.run(name, cfg, sub)
-        command = train_command(args.dataset, cfg, exp)
-        save_run(args, exp, r, sub, command)
+        command = save_run(args, exp, r, sub)
         results.append(r)
         runs.append(report_run(r, command, exp.data(cfg.validation_split)))
     console.say(format_table(results_table(results)))

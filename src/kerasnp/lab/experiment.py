@@ -206,11 +206,11 @@ def meta(args: Any, exp: Experiment, cfg: RunConfig, command: str) -> dict[str, 
     }
 
 
-def save_run(
-    args: Any, exp: Experiment, result: RunResult, folder: Path, command: str, **extra: Any
-) -> None:
-    """The run folder of one result (`write_run`), with its data's preprocessing and `meta`."""
+def save_run(args: Any, exp: Experiment, result: RunResult, folder: Path, **extra: Any) -> str:
+    """The run folder of one result (`write_run`), with its data's preprocessing and
+    `meta`; returns the command that repeats the run."""
     cfg = result.config
+    command = train_command(args.dataset, cfg, exp)
     write_run(
         folder,
         result,
@@ -218,6 +218,7 @@ def save_run(
         meta=meta(args, exp, cfg, command) | extra,
         plots=not getattr(args, "no_plots", False),
     )
+    return command
 
 
 def finish(

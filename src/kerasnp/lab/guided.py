@@ -146,7 +146,7 @@ def run_lab(args: Any, console: Console) -> int:
     say(format_table(results_table(ordered)))
     say()
     for key, r in results.items():
-        save_run(args, exp, r, folders[key], train_command(args.dataset, r.config, exp))
+        save_run(args, exp, r, folders[key])
     write_comparison(folder, ordered, args, console)
     report = write_report_with_progress(
         folder / "report.html",

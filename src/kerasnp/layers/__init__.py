@@ -34,5 +34,5 @@ def get(identifier: Any) -> Layer:
 
 
 # `layers.Conv2D` and the like: say it is a Keras layer kerasnp lacks
-__getattr__ = missing_names(__name__, "layer", [n for n in __all__ if n[0].isupper()],
+__getattr__ = missing_names(__name__, "layer", __all__,
                             _keras_names.LAYERS)

@@ -97,7 +97,8 @@ class Dense(Layer):
         entropy path: `p - y`).
         """
         if through_activation and self.activation is not activations.linear:
-            # after `_forward_reusing` the pre-activation was overwritten (_z is None)
+            # after `_forward_reusing` the pre-activation was overwritten (_z is
+            # None); its activation's backward needs only y (`activations.in_place`)
             x_act = self._y if self._z is None else self._z
             grad = self.activation.backward(x_act, self._y, grad)
         x = self._inputs

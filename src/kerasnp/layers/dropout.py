@@ -18,6 +18,16 @@ from ..utils.random import make_rng
 from .layer import Layer
 
 
+def keep_threshold(rate: float) -> int:
+    """Entries whose uniform 32-bit draw is below this are kept: `(1 - rate) * 2**32`."""
+    return min(round((1.0 - rate) * 4294967296.0), 4294967295)
+
+
+def keep_scale(rate: float, dtype: np.dtype) -> Any:
+    """What kept entries are multiplied by, `1 / (1 - rate)`, in `dtype`."""
+    return dtype.type(1.0 / (1.0 - rate))
+
+
 class Dropout(Layer):
     """Randomly sets inputs to 0 with frequency `rate` during training.
 
@@ -69,11 +79,11 @@ class Dropout(Layer):
         if self.noise_shape is not None:
             shape = tuple(s if d is None else d for s, d in zip(shape, self.noise_shape,
                                                                 strict=False))
-        keep = 1.0 - self.rate
-        if keep == 0:
+        if self.rate == 1:
             self._mask = np.zeros(shape, dtype=inputs.dtype)
         else:
-            self._mask = self._kept(shape).astype(inputs.dtype) * inputs.dtype.type(1.0 / keep)
+            scale = keep_scale(self.rate, inputs.dtype)
+            self._mask = self._kept(shape).astype(inputs.dtype) * scale
         return inputs * self._mask
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -90,8 +100,8 @@ class Dropout(Layer):
         """
         size = math.prod(shape)
         draws = self._rng.bit_generator.random_raw((size + 1) // 2).view(np.uint32)
-        threshold = min(round((1.0 - self.rate) * 4294967296.0), 4294967295)
-        return np.less(draws[:size].reshape(shape), np.uint32(threshold), out=out)
+        return np.less(draws[:size].reshape(shape), np.uint32(keep_threshold(self.rate)),
+                       out=out)
 
     # In the model's loops: the same mask and products as `call`, in this
     # layer's buffers (the mask is made in floats, so no product mixes types).
@@ -102,13 +112,12 @@ class Dropout(Layer):
         shape, dtype = inputs.shape, inputs.dtype
         mask, out = self._buffer("mask", shape, dtype), self._buffer("out", shape, dtype)
         self._mask = mask
-        fused = (_compiled.load("layers.dropout_fused")
-                 if dtype == np.float32 or dtype == np.float64 else None)
+        fused = _compiled.load("layers.dropout_fused")
         if fused is not None and fused.apply(self._rng.bit_generator, self.rate, inputs,
                                              mask, out):
             return out  # the lines below in one compiled pass (dropout_fused)
         self._kept(shape, out=mask)
-        mask *= dtype.type(1.0 / (1.0 - self.rate))
+        mask *= keep_scale(self.rate, dtype)
         return np.multiply(inputs, mask, out=out)
 
     def _backward_reusing(self, grad: np.ndarray, need_input_grad: bool = True,

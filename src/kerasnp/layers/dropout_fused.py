@@ -30,11 +30,12 @@ from typing import Any
 
 import numpy as np
 from llvmlite import ir
-from numba import carray, cfunc, njit, types
+from numba import njit, types
 from numba.extending import intrinsic
 
 from .. import _blas, _spinning
-from .._spin_loops import PART_SIGNATURE, pointer
+from .._spin_loops import array_at, compiled_part
+from .dropout import keep_scale, keep_threshold
 
 # PCG64's multiplier, 2549297995355413924 * 2**64 + 4865540595714422341
 _MULT_HI, _MULT_LO = 2549297995355413924, 4865540595714422341
@@ -173,11 +174,12 @@ def apply(bit_generator: Any, rate: float, inputs: np.ndarray, mask: np.ndarray,
     halves at once, the second by the spinning helper (`_spinning`) from the
     stream's state where that half begins: the same draws either way."""
     size = inputs.size
-    if not (inputs.flags.c_contiguous and mask.flags.c_contiguous and out.flags.c_contiguous):
+    if (inputs.dtype not in _PARTS or mask.dtype != inputs.dtype or out.dtype != inputs.dtype
+            or not (inputs.flags.c_contiguous and mask.flags.c_contiguous
+                    and out.flags.c_contiguous)):
         return False
     count = (size + 1) // 2
-    threshold = np.uint32(min(round((1.0 - rate) * 4294967296.0), 4294967295))
-    scale = inputs.dtype.type(1.0 / (1.0 - rate))
+    threshold, scale = np.uint32(keep_threshold(rate)), keep_scale(rate, inputs.dtype)
     x, kept, result = inputs.reshape(-1), mask.reshape(-1), out.reshape(-1)
     with bit_generator.lock:
         state = _state(bit_generator)
@@ -195,7 +197,7 @@ def apply(bit_generator: Any, rate: float, inputs: np.ndarray, mask: np.ndarray,
                   kept[:2 * first], result[:2 * first])
 
         if spinner is None or not spinner.call(
-                _second_half_address(inputs.dtype), count - first,
+                compiled_part(_PARTS[inputs.dtype]), count - first,
                 (*map(_signed, _advance(hi, lo, inc_hi, inc_lo, first)),
                  _signed(inc_hi), _signed(inc_lo), _address(words, first, 8),
                  _address(x, 2 * first, x.itemsize), _address(kept, 2 * first, x.itemsize),
@@ -223,13 +225,12 @@ def _second_half(count, p, s, like):  # pragma: no cover - compiled
     p[2:4]) into the buffer at p[4], then p[9] entries of the mask."""
     hi, lo = np.uint64(p[0]), np.uint64(p[1])
     inc_hi, inc_lo = np.uint64(p[2]), np.uint64(p[3])
-    words = carray(pointer(p[4], np.uint64(0)), count)
+    words = array_at(p[4], count, np.uint64(0))
     entries = p[9]
     _draws(hi, lo, inc_hi, inc_lo, words)
-    scale = carray(pointer(s, like), 1)[0]
-    _mask(words.view(np.uint32)[:entries], np.uint32(p[8]), scale,
-          carray(pointer(p[5], like), entries), carray(pointer(p[6], like), entries),
-          carray(pointer(p[7], like), entries))
+    _mask(words.view(np.uint32)[:entries], np.uint32(p[8]), array_at(s, 1, like)[0],
+          array_at(p[5], entries, like), array_at(p[6], entries, like),
+          array_at(p[7], entries, like))
 
 
 def _second_half_float32(count, p, s):  # pragma: no cover - compiled
@@ -240,18 +241,8 @@ def _second_half_float64(count, p, s):  # pragma: no cover - compiled
     _second_half(count, p, s, 0.0)
 
 
-_SECOND_HALVES = {np.dtype("float32"): _second_half_float32,
-                  np.dtype("float64"): _second_half_float64}
-_addresses: dict[np.dtype, int] = {}
-
-
-def _second_half_address(dtype: np.dtype) -> int:
-    """The helper's half for `dtype`, compiled (or loaded) at its first use."""
-    address = _addresses.get(dtype)
-    if address is None:
-        address = _addresses[dtype] = cfunc(PART_SIGNATURE, cache=True)(
-            _SECOND_HALVES[dtype]).address
-    return address
+_PARTS = {np.dtype("float32"): _second_half_float32,
+          np.dtype("float64"): _second_half_float64}
 
 
 def check() -> bool:

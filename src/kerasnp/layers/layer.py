@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import config
-from .._errors import KerasnpError, check_bool, keywords_of, unexpected_keywords
+from .._errors import KerasnpError, check_bool, reject_keywords
 from .._naming import to_snake_case, unique_name
 from ..variables import Variable
 
@@ -44,8 +44,7 @@ class Layer:
     def __init__(self, name: str | None = None, trainable: bool = True, dtype: Any = None,
                  activity_regularizer: Any = None, input_shape: Any = None,
                  input_dim: Any = None, **kwargs: Any):
-        if kwargs:
-            raise unexpected_keywords(type(self).__name__, kwargs, keywords_of(type(self)))
+        reject_keywords(type(self).__name__, kwargs, type(self))
         if name is not None and not isinstance(name, str):
             raise KerasnpError(f"Invalid value for argument `name` of {type(self).__name__}: "
                                f"expected a string. Received: name={name!r}")

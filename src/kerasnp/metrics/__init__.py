@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _registry
+from .._naming import to_snake_case
 from ..losses import (
     binary_crossentropy,
     categorical_crossentropy,
@@ -36,7 +37,6 @@ from ..losses import (
     sparse_categorical_crossentropy,
     squared_hinge,
 )
-from ..losses.loss import to_snake_case
 from .accuracy_metrics import (
     Accuracy,
     BinaryAccuracy,

@@ -63,7 +63,6 @@ class StepPlan:
             elif layer.trainable:
                 self.penalty_groups.append([(v, v.regularizer) for v in layer._variables
                                             if v.regularizer is not None and v.trainable])
-        self.start = min(self.start, max(len(layers) - 1, 0))
         loss = model.loss
         self.fused_gradient = model._fused  # None, or the loss's fused output gradient
         fused_step = None
@@ -108,7 +107,7 @@ class StepPlan:
             buf = self._grad_buffers[shape] = np.empty(shape, dtype=dtype)
         return buf
 
-    def _fast_loss(self, y: np.ndarray, y_pred: np.ndarray, sample_weight: Any) -> bool:
+    def _fast_loss(self, y_pred: np.ndarray, sample_weight: Any) -> bool:
         return (self.fused_step is not None and sample_weight is None
                 and y_pred.ndim == 2 and y_pred.dtype == self.model.loss.dtype)
 
@@ -116,7 +115,7 @@ class StepPlan:
                              sample_weight: Any) -> tuple[float, np.ndarray]:
         """The batch loss (penalties included) and dLoss/d(output or logits)."""
         model = self.model
-        if self._fast_loss(y, y_pred, sample_weight):
+        if self._fast_loss(y_pred, sample_weight):
             out = self._output_grad_buffer(y_pred.shape, y_pred.dtype)
             value = self.fused_step(y, y_pred, out)
             grad = out
@@ -161,7 +160,7 @@ class StepPlan:
         """Forward in inference mode and the loss; `(loss, y_pred)`."""
         model = self.model
         y_pred = model._forward_reusing(x, training=False)
-        if self._fast_loss(y, y_pred, sample_weight):
+        if self._fast_loss(y_pred, sample_weight):
             value = self.fused_step(y, y_pred, None)
         else:
             value = model.loss(y, y_pred, sample_weight)

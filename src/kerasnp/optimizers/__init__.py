@@ -97,6 +97,6 @@ def deserialize(config: dict[str, Any]) -> Optimizer:
     return get(dict(config))
 
 
-# `layers.Conv2D` and the like: say it is a Keras optimizer kerasnp lacks
-__getattr__ = missing_names(__name__, "optimizer", [n for n in __all__ if n[0].isupper()],
+# `optimizers.Lion` and the like: say it is a Keras optimizer kerasnp lacks
+__getattr__ = missing_names(__name__, "optimizer", __all__,
                             _keras_names.OPTIMIZERS)

@@ -41,9 +41,10 @@ class _AdamLike(Optimizer):
             variables, ["momentum", self._second_slot]
         )
 
-    def _update_mean(self, gradient: np.ndarray, i: int, rate: float) -> np.ndarray:
+    @staticmethod
+    def _update_mean(gradient: np.ndarray, m: np.ndarray, tmp: np.ndarray,
+                     rate: float) -> np.ndarray:
         """m += rate * (g - m), with rate = 1 - beta_1; returns m (tmp is overwritten)."""
-        m, tmp = self._momentums[i].value, self._tmp[i]
         np.subtract(gradient, m, out=tmp)
         tmp *= rate
         m += tmp
@@ -138,9 +139,7 @@ class Adam(_AdamLike):
 
     def _update_arrays(self, gradient: np.ndarray, m: np.ndarray, v: np.ndarray,
                        tmp: np.ndarray, w: np.ndarray, v_hat: np.ndarray | None = None) -> None:
-        np.subtract(gradient, m, out=tmp)
-        tmp *= 1.0 - self.beta_1
-        m += tmp
+        self._update_mean(gradient, m, tmp, 1.0 - self.beta_1)
         np.multiply(gradient, gradient, out=tmp)
         tmp -= v
         tmp *= 1.0 - self.beta_2

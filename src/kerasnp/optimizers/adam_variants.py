@@ -70,7 +70,7 @@ class Nadam(_AdamLike):
                       self._v_correction, self.epsilon, learning_rate),
                      self._fused_views):
             return
-        m = self._update_mean(gradient, i, self._rate_m)
+        m = self._update_mean(gradient, self._momentums[i].value, self._tmp[i], self._rate_m)
         v, tmp, tmp2 = self._seconds[i].value, self._tmp[i], self._tmp2[i]
         np.multiply(gradient, gradient, out=tmp)
         tmp -= v
@@ -125,7 +125,8 @@ class Adamax(_AdamLike):
                      (1.0 - self.beta_1, self.beta_2, self.epsilon, self._scale),
                      self._fused_views):
             return
-        m = self._update_mean(gradient, i, 1.0 - self.beta_1)
+        m = self._update_mean(gradient, self._momentums[i].value, self._tmp[i],
+                              1.0 - self.beta_1)
         tmp = self._tmp[i]
         u *= self.beta_2
         np.abs(gradient, out=tmp)

@@ -26,7 +26,6 @@ when an optimizer first updates weights, so `import kerasnp` stays quick.
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from .. import _parallel
+from .._compiled import turned_off
 
 _FLOAT32, _FLOAT64 = np.dtype("float32"), np.dtype("float64")
 
@@ -138,7 +138,7 @@ _compiled: dict[str, Any] | None = None
 
 
 def _load() -> dict[str, Any]:
-    if os.environ.get("KERASNP_FUSED", "").strip() == "0":
+    if turned_off():
         return {}
     try:
         import numba
@@ -177,7 +177,9 @@ def run(name: str, arrays: tuple[np.ndarray | None, ...], scalars: tuple[Any, ..
     A large update in kerasnp's loops runs in two parts on two threads
     (`_parallel.flat_elementwise`; the loops release the GIL). `views` (an
     optimizer's own dict) remembers the checked 1-D views of recent calls'
-    arrays, so a step that passes the same arrays again skips the checks.
+    arrays, so a step that passes the same arrays again skips the checks;
+    the same tuple of scalars passed again (Adam's, for all the variables of
+    a step) is converted once.
     """
     loop = (_compiled if _compiled is not None else _loaded()).get(name)
     if loop is None:
@@ -186,11 +188,13 @@ def run(name: str, arrays: tuple[np.ndarray | None, ...], scalars: tuple[Any, ..
     if flat is None:
         return False
     dtype = flat[0].dtype
-    if scalars is _last[0] and dtype is _last[1]:  # the other variables of the same step
-        values = _last[2]
+    global _last
+    last = _last  # one read: another thread may replace it meanwhile
+    if last[0] is scalars and last[1] is dtype:
+        values = last[2]
     else:
         values = tuple(map(dtype.type, scalars))
-        _last[:] = scalars, dtype, values
+        _last = (scalars, dtype, values)
     try:
         _parallel.flat_elementwise(loop, flat, values, fused=name)
     except Exception as exc:  # a failed compilation: NumPy from now on
@@ -203,9 +207,10 @@ def run(name: str, arrays: tuple[np.ndarray | None, ...], scalars: tuple[Any, ..
     return True
 
 
-#: (scalars, dtype, converted) of the last call: an optimizer may pass the
-#: same tuple of scalars for every variable of a step
-_last: list[Any] = [None, None, ()]
+#: (scalars, dtype, converted) of the last call, replaced whole
+_last: tuple[Any, Any, tuple] = (None, None, ())
+
+
 def _flat(arrays: tuple[np.ndarray | None, ...],
           views: dict[int, tuple]) -> list[np.ndarray | None] | None:
     """1-D views of `arrays` (None stays None), or None if a loop cannot take

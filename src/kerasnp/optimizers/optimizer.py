@@ -34,8 +34,7 @@ from .._errors import (
     check_float,
     check_int,
     invalid,
-    keywords_of,
-    unexpected_keywords,
+    reject_keywords,
 )
 from .._naming import to_snake_case, unique_name
 from ..variables import Variable
@@ -155,8 +154,7 @@ class Optimizer(
                 "ignored; use a learning-rate schedule instead.",
                 stacklevel=3,
             )
-        if kwargs:
-            raise unexpected_keywords(owner, kwargs, keywords_of(type(self)))
+        reject_keywords(owner, kwargs, type(self))
         learning_rate = check_learning_rate(owner, learning_rate)
         self.weight_decay = check_float(
             owner, "weight_decay", weight_decay, low=0.0, allow_none=True

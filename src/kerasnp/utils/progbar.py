@@ -90,21 +90,25 @@ class Progbar:
             self._first_step_time = now - self._start
         self._seen = current
         if self.verbose == 1:
-            dynamic = _is_interactive(self.stream) if self._dynamic is None else self._dynamic
-            if not finalize and (not dynamic or now - self._last_update < self.interval):
+            if not finalize and not self._redraw_due(now):
                 return
             self._last_update = now
-            self._write(self._line(current, now, finalize), dynamic, finalize)
+            self._write(self._line(current, now, finalize), self._in_place(), finalize)
         elif self.verbose == 2 and finalize:
             self._write(self._line2(current, now), False, True)
 
     def will_draw(self) -> bool:
         """Whether an `update` now (not final) would redraw the bar, so a caller
         can skip computing values that would not be shown."""
-        if self.verbose != 1:
-            return False
-        dynamic = _is_interactive(self.stream) if self._dynamic is None else self._dynamic
-        return dynamic and time.time() - self._last_update >= self.interval
+        return self.verbose == 1 and self._redraw_due(time.time())
+
+    def _in_place(self) -> bool:
+        return _is_interactive(self.stream) if self._dynamic is None else self._dynamic
+
+    def _redraw_due(self, now: float) -> bool:
+        """A bar drawn in place redraws at most every `interval` seconds; one
+        written to a file or pipe only at the end."""
+        return self._in_place() and now - self._last_update >= self.interval
 
     def add(self, n: int, values: Any = None) -> None:
         self.update(self._seen + n, values)
