@@ -24,9 +24,12 @@ are its own. Per recipe the line holds:
                     of the same shapes (forward, kernel gradients, input
                     gradients below the first layer for every training batch;
                     forward for every validation batch), into preallocated
-                    arrays, multiplied as `fit` multiplies (BLAS threads,
-                    large products split over two threads) and as plain NumPy
-                    with the BLAS's default threads, whichever is faster
+                    arrays, multiplied in three ways, the fastest counting:
+                    large products split in two by rows over two threads
+                    (rows_split), split by the kernel's rows as `fit` splits
+                    them (kernel_halves, the forward's two terms added), and
+                    as plain NumPy with the BLAS's default threads
+                    (default_threads); floor_epoch_s_by_way holds all three
   floor_ratio       steady_epoch_s / floor_epoch_s
   test_accuracy     after the last epoch, on the 10,000 test images
   predict_images_per_s, evaluate_images_per_s   on the test images, batch 32
@@ -100,14 +103,18 @@ def _batch_sizes(n: int, batch: int) -> list[tuple[int, int]]:
     return [(batch, full)] + ([(rest, 1)] if rest else [])
 
 
-def matmul_floor(dims: list[int], n_train: int, n_val: int, batch: int, matmul=None,
-                 repeats: int = 3) -> float:
-    """Seconds of the matrix products alone in one epoch of an MLP `dims`
-    (`matmul(a, b, out)`: how to multiply; NumPy's by default)."""
-    if matmul is None:
-        def matmul(a, b, out):
-            return np.matmul(a, b, out=out)
+def _numpy_product(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    return np.matmul(a, b, out=out)
 
+
+def matmul_floor(dims: list[int], n_train: int, n_val: int, batch: int,
+                 ways: tuple | None = None, repeats: int = 3) -> float:
+    """Seconds of the matrix products alone in one epoch of an MLP `dims`.
+    `ways`: how to compute a forward product `x @ kernel`, a kernel gradient
+    `x.T @ g` and an input gradient `g @ kernel.T`, each as `f(a, b, out)`
+    (the input gradient's `b` is the kernel); NumPy's by default."""
+    forward, kernel_grad, input_grad = ways or (
+        _numpy_product, _numpy_product, lambda g, k, out: np.matmul(g, k.T, out=out))
     rng = np.random.default_rng(0)
     kernels = [rng.standard_normal((a, b), dtype=np.float32) * 0.05
                for a, b in zip(dims[:-1], dims[1:], strict=True)]
@@ -119,12 +126,12 @@ def matmul_floor(dims: list[int], n_train: int, n_val: int, batch: int, matmul=N
         start = time.perf_counter()
         for _ in range(count):
             for i, k in enumerate(kernels):
-                matmul(acts[i], k, outs[i + 1])
+                forward(acts[i], k, outs[i + 1])
             if backward:
                 for i in range(len(kernels) - 1, -1, -1):
-                    matmul(acts[i].T, acts[i + 1], grads[i])
+                    kernel_grad(acts[i].T, acts[i + 1], grads[i])
                     if i > 0:
-                        matmul(acts[i + 1], kernels[i].T, outs[i])
+                        input_grad(acts[i + 1], kernels[i], outs[i])
         return time.perf_counter() - start
 
     def epoch() -> float:
@@ -170,9 +177,14 @@ def run_recipe(recipe: str, epochs: int, seed: int) -> dict:
     n_train = len(x) if recipe == "mnist_mlp" else int(len(x) * 0.8)
     n_val = len(xt) if recipe == "mnist_mlp" else len(x) - n_train
     with _blas.limited(largest_product(model, batch)):  # as fit multiplies
-        floor_training_threads = matmul_floor(dims, n_train, n_val, batch, _parallel.matmul)
+        rows_split = (_parallel.matmul, _parallel.matmul,
+                      lambda g, k, out: _parallel.matmul(g, k.T, out))
+        floor_training_threads = matmul_floor(dims, n_train, n_val, batch, rows_split)
+        kernel_halves = (_parallel.kernel_product, _parallel.matmul,
+                         _parallel.transposed_kernel_product)
+        floor_kernel_halves = matmul_floor(dims, n_train, n_val, batch, kernel_halves)
     floor_default_threads = matmul_floor(dims, n_train, n_val, batch)
-    floor = min(floor_training_threads, floor_default_threads)
+    floor = min(floor_training_threads, floor_kernel_halves, floor_default_threads)
     steady = statistics.median(times[1:]) if len(times) > 1 else times[0]
     return {
         "recipe": recipe, "epochs": epochs, "batch_size": batch,
@@ -180,8 +192,9 @@ def run_recipe(recipe: str, epochs: int, seed: int) -> dict:
         "spinning_helper": _spinning.spinner() is not None,
         "epoch_s": [round(t, 4) for t in times], "steady_epoch_s": round(steady, 4),
         "floor_epoch_s": round(floor, 4), "floor_ratio": round(steady / floor, 3),
-        "floor_epoch_s_by_threads": {"training": round(floor_training_threads, 4),
-                                     "default": round(floor_default_threads, 4)},
+        "floor_epoch_s_by_way": {"rows_split": round(floor_training_threads, 4),
+                                 "kernel_halves": round(floor_kernel_halves, 4),
+                                 "default_threads": round(floor_default_threads, 4)},
         "test_accuracy": round(float(acc), 5), "test_loss": round(float(loss), 5),
         "history": {k: round(float(v[-1]), 5) for k, v in history.history.items()},
         "predict_images_per_s": round(len(xt) / predict_s),

@@ -67,6 +67,43 @@ def test_large_products_are_two_products_whoever_computes_them(kind, dtype, monk
             np.testing.assert_array_equal(out, parts)
 
 
+# (rows, inputs, units): a layer's forward `x @ kernel`, split over the kernel's
+# rows when there are fewer rows of x than half the kernel's, else by rows of x
+LAYER_PRODUCTS = [(32, 784, 128), (96, 701, 300), (512, 784, 128), (5, 600, 900)]
+
+
+@pytest.mark.parametrize("kind", HELPERS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_layers_products_split_by_the_kernels_rows_whoever_computes_them(kind, dtype,
+                                                                          monkeypatch, compiled):
+    use_helper(kind, monkeypatch, compiled)
+    rng = np.random.default_rng(2)
+    for m, k, n in LAYER_PRODUCTS:
+        x, w = rng.normal(size=(m, k)).astype(dtype), rng.normal(size=(k, n)).astype(dtype)
+        g = rng.normal(size=(m, n)).astype(dtype)
+        j, h = k // 2, m // 2
+        if 2 * m < k:  # each core reads its own half of the kernel; then the sum
+            forward = x[:, :j] @ w[:j] + x[:, j:] @ w[j:]
+        else:
+            forward = np.concatenate([x[:h] @ w, x[h:] @ w])
+        backward = np.concatenate([g @ w[:j].T, g @ w[j:].T], axis=1)
+        for _ in range(5):
+            out = np.full((m, n), np.nan, dtype=dtype)
+            assert _parallel.kernel_product(x, w, out) is out
+            np.testing.assert_array_equal(out, forward)
+            out = np.full((m, k), np.nan, dtype=dtype)
+            assert _parallel.transposed_kernel_product(g, w, out) is out
+            np.testing.assert_array_equal(out, backward)
+    # small products, or a BLAS with its own threads: one product
+    x, w = rng.normal(size=(32, 128)).astype(dtype), rng.normal(size=(128, 64)).astype(dtype)
+    np.testing.assert_array_equal(_parallel.kernel_product(x, w, np.empty((32, 64), dtype)),
+                                  x @ w)
+    monkeypatch.setattr(_blas, "single_threaded", False)
+    x, w = rng.normal(size=(32, 784)).astype(dtype), rng.normal(size=(784, 128)).astype(dtype)
+    np.testing.assert_allclose(_parallel.kernel_product(x, w, np.empty((32, 128), dtype)),
+                               x @ w, rtol=1e-5, atol=1e-4)
+
+
 def test_small_products_and_threaded_blas_multiply_whole(monkeypatch):
     rng = np.random.default_rng(1)
     a, b = rng.normal(size=(32, 128)).astype("float32"), rng.normal(size=(128, 64)).astype(
@@ -86,7 +123,8 @@ def _train(kind, monkeypatch, compiled):
         patch.setattr(_blas, "single_threaded", False)  # fit decides it from the shapes
         keras.utils.set_random_seed(7)
         model = keras.Sequential([keras.Input(shape=(700,)), layers.Dense(400, "relu"),
-                                  layers.Dropout(0.2), layers.Dense(3, "softmax")])
+                                  layers.Dropout(0.2), layers.Dense(300, "relu"),
+                                  layers.Dense(3, "softmax")])
         model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy")
         rng = np.random.default_rng(0)
         x = rng.normal(size=(200, 700)).astype("float32")

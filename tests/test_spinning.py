@@ -34,6 +34,11 @@ def fresh(monkeypatch):
     monkeypatch.setattr(_spinning, "_spinner", _spinning._UNSET)
 
 
+def by_rows(spinner, a, b, out, h):
+    """`out = a @ b` as rows `[:h]` here and `[h:]` offered to the helper."""
+    return spinner.products(a[:h], b, out[:h], a[h:], b, out[h:])
+
+
 def _operands(rng, m, k, n, dtype, ta, tb):
     a = rng.normal(size=(k, m)).astype(dtype).T if ta else rng.normal(size=(m, k)).astype(dtype)
     b = rng.normal(size=(n, k)).astype(dtype).T if tb else rng.normal(size=(k, n)).astype(dtype)
@@ -45,13 +50,31 @@ def _operands(rng, m, k, n, dtype, ta, tb):
 def test_products_through_the_helper_equal_numpys_parts(spinner, dtype, ta, tb):
     rng = np.random.default_rng(0)
     for m, k, n, h in [(128, 784, 512, 64), (32, 784, 128, 16), (784, 32, 128, 392),
-                       (9, 7, 5, 4), (4, 1, 3, 2), (300, 20, 2, 150)]:
+                       (9, 7, 5, 4), (4, 2, 3, 2), (300, 20, 2, 150)]:
         a, b = _operands(rng, m, k, n, dtype, ta, tb)
         expected = np.concatenate([a[:h] @ b, a[h:] @ b])
         for _ in range(3):
             out = np.full((m, n), np.nan, dtype=dtype)
-            assert spinner.matmul(a, b, out, h)
+            assert by_rows(spinner, a, b, out, h)
             np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_sums_terms_and_a_results_columns_through_the_helper_equal_numpys(spinner, dtype):
+    rng = np.random.default_rng(5)
+    for m, k, n in [(32, 784, 128), (128, 512, 512), (9, 7, 5)]:
+        x, w = _operands(rng, m, k, n, dtype, False, False)
+        j = k // 2
+        for _ in range(3):  # x @ w's terms over the rows of w (kernel_product)
+            first, second = np.full((m, n), np.nan, dtype), np.full((m, n), np.nan, dtype)
+            assert spinner.products(x[:, :j], w[:j], first, x[:, j:], w[j:], second)
+            np.testing.assert_array_equal(first, x[:, :j] @ w[:j])
+            np.testing.assert_array_equal(second, x[:, j:] @ w[j:])
+        g = rng.normal(size=(m, n)).astype(dtype)
+        for _ in range(3):  # g @ w.T by columns (transposed_kernel_product)
+            out = np.full((m, k), np.nan, dtype)
+            assert spinner.products(g, w[:j].T, out[:, :j], g, w[j:].T, out[:, j:])
+            np.testing.assert_array_equal(out, np.concatenate([g @ w[:j].T, g @ w[j:].T], 1))
 
 
 def test_views_with_a_leading_dimension_are_multiplied_in_place(spinner):
@@ -62,7 +85,7 @@ def test_views_with_a_leading_dimension_are_multiplied_in_place(spinner):
     out = np.zeros((64, 250), "float32")
     target = out[:, 20:120]
     b = b[:, :100]
-    assert spinner.matmul(a, b, target, 30)
+    assert by_rows(spinner, a, b, target, 30)
     np.testing.assert_array_equal(target, np.concatenate([a[:30] @ b, a[30:] @ b]))
     assert not out[:, :20].any() and not out[:, 120:].any()  # nothing beside the view
 
@@ -81,15 +104,16 @@ def test_arrays_a_blas_cannot_take_are_declined_untouched(spinner):
          out.astype("float16")),
         (rng.normal(size=(60, 50)).astype("float32"), b, np.zeros((40, 60), "float32").T),
         (rng.normal(size=(60, 50)).astype("float32"), b[:, :1], out[:, :1]),  # NumPy: gemv
+        (rng.normal(size=(60, 1)).astype("float32"), b[:1], out),  # a column times a row
     ]
     for a, b_, out_ in declined:
-        assert not spinner.matmul(a, b_, out_, 30)
+        assert not by_rows(spinner, a, b_, out_, 30)
         assert not out_.any()
     a = rng.normal(size=(60, 50)).astype("float32")
-    assert not spinner.matmul(a, b, out, 1)  # a one-row part: NumPy calls gemv
-    assert not spinner.matmul(a, b, out, 59)
+    assert not by_rows(spinner, a, b, out, 1)  # a one-row part: NumPy calls gemv
+    assert not by_rows(spinner, a, b, out, 59)
     square = rng.normal(size=(60, 60)).astype("float32")
-    assert not spinner.matmul(square, square.T, np.zeros((60, 60), "float32"), 30)  # syrk
+    assert not by_rows(spinner, square, square.T, np.zeros((60, 60), "float32"), 30)  # syrk
     assert not out.any()
     # _parallel still multiplies them, the NumPy way
     a = rng.normal(size=(60, 100)).astype("float32")[:, ::2]
@@ -131,7 +155,7 @@ def test_a_helper_without_a_core_costs_the_caller_only_its_half(spinner):
     expected = np.concatenate([a[:32] @ b, a[32:] @ b])
     for _ in range(_spinning.WINDOW):  # offered every time, taken never: the caller runs both
         out = np.empty((64, 80), "float32")
-        assert idle.matmul(a, b, out, 32)
+        assert by_rows(idle, a, b, out, 32)
         np.testing.assert_array_equal(out, expected)
         assert idle.ctl[0] == 0  # the offer was taken back
     # then it stops offering for a while, doubling the pause while it lasts
@@ -154,18 +178,18 @@ def test_the_helper_sleeps_when_no_work_comes_and_wakes_for_more(spinner):
     a, b = rng.normal(size=(64, 300)).astype("float32"), rng.normal(size=(300, 80)).astype(
         "float32")
     out = np.empty((64, 80), "float32")
-    spinner.matmul(a, b, out, 32)
+    by_rows(spinner, a, b, out, 32)
     deadline = time.monotonic() + 5
     while not spinner.ctl[_spinning._ASLEEP] and time.monotonic() < deadline:
         time.sleep(_spinning.IDLE_SECONDS)
     assert spinner.ctl[_spinning._ASLEEP] == 1
-    assert spinner.matmul(a, b, out, 32)  # wakes it
+    assert by_rows(spinner, a, b, out, 32)  # wakes it
     np.testing.assert_array_equal(out, np.concatenate([a[:32] @ b, a[32:] @ b]))
     deadline = time.monotonic() + 5
     helper_took_one = False
     while not helper_took_one and time.monotonic() < deadline:
         before = spinner._seen, spinner._missed
-        spinner.matmul(a, b, out, 32)
+        by_rows(spinner, a, b, out, 32)
         helper_took_one = spinner._seen == before[0] + 1 and spinner._missed == before[1]
     assert helper_took_one
 

@@ -138,24 +138,82 @@ def in_halves(fn: Callable[..., Any], first: tuple, second: tuple) -> None:
     half.join()
 
 
+def _splits(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether `a @ b` is computed as two products (see `SPLIT_PRODUCT`)."""
+    return _blas.single_threaded and a.shape[0] * a.shape[1] * b.shape[1] >= SPLIT_PRODUCT
+
+
+def _two_products(first: tuple, second: tuple, size: int) -> None:
+    """`np.matmul(a, b, out=out)` for `first` and `second` (each `(a, b, out)`),
+    the second offered to a helper thread."""
+    spinner = _spinning.spinner()
+    if spinner is not None and spinner.products(*first, *second):
+        return
+    if size >= WAKE_PRODUCT:
+        in_halves(_matmul_into, first, second)
+    else:  # the same two products, without waking a thread for them
+        _matmul_into(*first)
+        _matmul_into(*second)
+
+
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     """`np.matmul(a, b, out=out)` for 2-D arrays; while the BLAS runs on one
     thread (`_blas.single_threaded`), a large one is computed as two products
     by rows of `a`, the second offered to a helper thread."""
     rows = a.shape[0]
-    size = rows * a.shape[1] * b.shape[1]
-    if not _blas.single_threaded or rows < 2 or size < SPLIT_PRODUCT:
+    if rows < 2 or not _splits(a, b):
         return np.matmul(a, b, out=out)
     h = rows // 2
-    spinner = _spinning.spinner()
-    if spinner is not None and spinner.matmul(a, b, out, h):
-        return out
-    if size >= WAKE_PRODUCT:
-        in_halves(_matmul_into, (a[:h], b, out[:h]), (a[h:], b, out[h:]))
-    else:  # the same two products, without waking a thread for them
-        np.matmul(a[:h], b, out=out[:h])
-        np.matmul(a[h:], b, out=out[h:])
+    _two_products((a[:h], b, out[:h]), (a[h:], b, out[h:]), rows * a.shape[1] * b.shape[1])
     return out
+
+
+def kernel_product(x: np.ndarray, kernel: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """`out = x @ kernel`, a layer's forward product, where the kernel's rows
+    `[:h]` and `[h:]` (`h = len(kernel) // 2`) are the halves each core
+    computes the gradient of and updates (`matmul`, `flat_elementwise`).
+
+    With few rows of `x` (fewer than half the kernel's), a split product is
+    the sum `x[:, :h] @ kernel[:h] + x[:, h:] @ kernel[h:]`: each core reads
+    only its own half of the kernel, which it has just updated, instead of
+    fetching the other core's half from the other cache (`seed`'s step: 20-40
+    us). With more rows, it is split by rows of `x` as `matmul` does."""
+    rows, inner = x.shape
+    if 2 * rows >= inner or not _splits(x, kernel):
+        return matmul(x, kernel, out)
+    h = inner // 2
+    part = _scratch(out.shape, out.dtype)
+    _two_products((x[:, :h], kernel[:h], out), (x[:, h:], kernel[h:], part),
+                  rows * inner * kernel.shape[1])
+    return np.add(out, part, out=out)
+
+
+def transposed_kernel_product(grad: np.ndarray, kernel: np.ndarray,
+                              out: np.ndarray) -> np.ndarray:
+    """`out = grad @ kernel.T`, a layer's input gradient. Split, it is split by
+    columns of `out`, which are the kernel's rows: each core reads its own
+    half of the kernel (see `kernel_product`)."""
+    kernel_t = kernel.T
+    if not _splits(grad, kernel_t) or len(kernel) < 2:
+        return np.matmul(grad, kernel_t, out=out)
+    h = len(kernel) // 2
+    _two_products((grad, kernel[:h].T, out[:, :h]), (grad, kernel[h:].T, out[:, h:]),
+                  grad.shape[0] * grad.shape[1] * len(kernel))
+    return out
+
+
+_local = threading.local()
+
+
+def _scratch(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A buffer of this thread's for the second term of `kernel_product`."""
+    buffers = _local.__dict__.setdefault("buffers", {})
+    buf = buffers.get((shape, dtype))
+    if buf is None:
+        if len(buffers) >= 8:
+            buffers.clear()
+        buf = buffers[(shape, dtype)] = np.empty(shape, dtype=dtype)
+    return buf
 
 
 def _matmul_into(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:

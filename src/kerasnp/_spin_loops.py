@@ -37,7 +37,7 @@ from numba.extending import intrinsic
 from .optimizers import fused as _fused
 
 IDLE, POSTED, TAKEN, DONE, PYTHON, PYTHON_TAKEN, CLAIMED = 0, 1, 2, 3, 4, 5, 6
-NOT_BLASABLE, RAN_BOTH = -1, -2  # results of split_matmul besides a wait
+NOT_BLASABLE, RAN_BOTH = -1, -2  # results of two_products besides a wait
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _JOB = 12  # int64 slots per job description
 _KIND = 22  # job[_KIND]: PRODUCT or ELEMENTWISE (a part's parameters end before it)
@@ -157,14 +157,14 @@ def _layout(x, size):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _describe(job, at, a, b, out, lo, hi):  # pragma: no cover - compiled
-    """Describe `out[lo:hi] = a[lo:hi] @ b` at `job[at:]`; False if a BLAS
-    cannot take these arrays as they are (then nothing is run)."""
+def _describe(job, at, a, b, out):  # pragma: no cover - compiled
+    """Describe `out = a @ b` at `job[at:]`; False if a BLAS cannot take
+    these arrays as they are (then nothing is run)."""
     size = out.itemsize
     if (out.strides[1] != size or out.strides[0] % size or a.itemsize != size
             or b.itemsize != size):
         return False
-    m, k, n = hi - lo, a.shape[1], b.shape[1]
+    m, k, n = a.shape[0], a.shape[1], b.shape[1]
     trans_a, lda = _layout(a, size)
     trans_b, ldb = _layout(b, size)
     if m <= 0 or k <= 0 or n <= 0 or lda == 0 or ldb == 0:
@@ -172,9 +172,9 @@ def _describe(job, at, a, b, out, lo, hi):  # pragma: no cover - compiled
     job[at], job[at + 1], job[at + 2] = m, n, k
     job[at + 3], job[at + 4] = trans_a, trans_b
     job[at + 5], job[at + 6], job[at + 7] = lda, ldb, out.strides[0] // size
-    job[at + 8] = a.ctypes.data + lo * a.strides[0]
+    job[at + 8] = a.ctypes.data
     job[at + 9] = b.ctypes.data
-    job[at + 10] = out.ctypes.data + lo * out.strides[0]
+    job[at + 10] = out.ctypes.data
     job[at + 11] = 0 if size == 4 else 1
     return True
 
@@ -191,15 +191,15 @@ def _wait_done(ctl):  # pragma: no cover - compiled
 
 
 @njit(nogil=True, cache=True)
-def split_matmul(ctl, job, a, b, out, h, offer, sgemm, dgemm, ilp64):  # pragma: no cover
-    """`out = a @ b` as two products: rows `[:h]` here, rows `[h:]` offered
-    to the helper (if `offer`) and run here too if it has not taken them by
-    then. Returns NOT_BLASABLE (nothing done) if a BLAS cannot take the
-    arrays, RAN_BOTH if this thread ran both parts, else how many turns it
-    waited for the helper to finish."""
+def two_products(ctl, job, a, b, out, a2, b2, out2, offer, sgemm, dgemm,
+                 ilp64):  # pragma: no cover - compiled
+    """`out = a @ b` here and `out2 = a2 @ b2` offered to the helper (if
+    `offer`), run here too if it has not taken it by then. Returns
+    NOT_BLASABLE (nothing done) if a BLAS cannot take the arrays, RAN_BOTH if
+    this thread ran both products, else how many turns it waited for the
+    helper to finish."""
     mine, theirs = np.empty(_JOB, np.int64), np.empty(_JOB, np.int64)
-    if not (_describe(mine, 0, a, b, out, 0, h)
-            and _describe(theirs, 0, a, b, out, h, a.shape[0])):
+    if not (_describe(mine, 0, a, b, out) and _describe(theirs, 0, a2, b2, out2)):
         return NOT_BLASABLE
     offered = offer and swap(ctl, 0, IDLE, CLAIMED)
     if offered:

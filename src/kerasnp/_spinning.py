@@ -150,19 +150,21 @@ class Spinner:
             ctl[_ASLEEP] = 1
             self._wake.acquire()
 
-    def matmul(self, a: np.ndarray, b: np.ndarray, out: np.ndarray, rows_here: int) -> bool:
-        """`out = a @ b`, rows `[:rows_here]` by the caller and the rest offered
-        to the helper. False (nothing done) if a BLAS cannot take the arrays."""
+    def products(self, a: np.ndarray, b: np.ndarray, out: np.ndarray, a2: np.ndarray,
+                 b2: np.ndarray, out2: np.ndarray) -> bool:
+        """`out = a @ b` here while the helper is offered `out2 = a2 @ b2`; both
+        are done on return. False (nothing done) if a BLAS cannot take the
+        arrays as NumPy would."""
         dtype = out.dtype
-        if (dtype not in _FLOATS or a.dtype != dtype or b.dtype != dtype
-                or a.ndim != 2 or b.ndim != 2 or out.ndim != 2
+        if (dtype not in _FLOATS
+                or any(x.dtype != dtype or x.ndim != 2 for x in (a, b, out, a2, b2, out2))
                 # where NumPy would not call gemm (a vector, or a @ a.T), nor do we
-                or min(rows_here, a.shape[0] - rows_here, b.shape[1]) < 2
-                or np.may_share_memory(a, b)):
+                or min(*a.shape, b.shape[1], *a2.shape, b2.shape[1]) < 2
+                or np.may_share_memory(a, b) or np.may_share_memory(a2, b2)):
             return False
         offer = self._offering()
         woken = offer and self._ensure_running()
-        result = self._loops.split_matmul(self.ctl, self.job, a, b, out, rows_here, offer,
+        result = self._loops.two_products(self.ctl, self.job, a, b, out, a2, b2, out2, offer,
                                           *self._gemms)
         if result == self._loops.NOT_BLASABLE:
             return False
@@ -233,9 +235,10 @@ class Spinner:
 
 
 def _self_test(spinner: Spinner) -> bool:
-    """Products through the helper equal NumPy's, in every layout used, at a
-    size where the BLAS runs its main kernels (a tiny product alone could
-    agree even with another BLAS)."""
+    """Products through the helper equal NumPy's, in every layout `_parallel`
+    uses (rows of `a`, rows of `b` with columns of `a`, columns of the
+    result), at a size where the BLAS runs its main kernels (a tiny product
+    alone could agree even with another BLAS)."""
     rng = np.random.default_rng(0)
     for dtype in (np.float32, np.float64):
         for m, k, n in ((23, 37, 19), (64, 300, 80)):
@@ -243,12 +246,16 @@ def _self_test(spinner: Spinner) -> bool:
                 a = rng.standard_normal((k, m) if trans_a else (m, k)).astype(dtype)
                 b = rng.standard_normal((n, k) if trans_b else (k, n)).astype(dtype)
                 a, b = (a.T if trans_a else a), (b.T if trans_b else b)
-                out = np.empty((m, n), dtype=dtype)
-                h = m // 2
-                if not spinner.matmul(a, b, out, h):
-                    return False
-                if not np.array_equal(out, np.concatenate([a[:h] @ b, a[h:] @ b])):
-                    return False
+                h, j, c = m // 2, k // 2, n // 2
+                out, other = np.empty((m, n), dtype=dtype), np.empty((m, n), dtype=dtype)
+                for pair in ((a[:h], b, out[:h], a[h:], b, out[h:]),  # rows of a
+                             (a[:, :j], b[:j], out, a[:, j:], b[j:], other),  # a sum's terms
+                             (a, b[:, :c], out[:, :c], a, b[:, c:], out[:, c:])):  # columns
+                    if not spinner.products(*pair):
+                        return False
+                    if not (np.array_equal(pair[2], pair[0] @ pair[1])
+                            and np.array_equal(pair[5], pair[3] @ pair[4])):
+                        return False
     return True
 
 

@@ -118,7 +118,7 @@ class Dense(Layer):
             return self(inputs, training=training)
         self._inputs = inputs
         z = self._buffer("z", (inputs.shape[0], self.units))
-        _parallel.matmul(inputs, kernel, z)
+        _parallel.kernel_product(inputs, kernel, z)
         if self.bias is not None:
             z += self.bias.value
         fast = activations.in_place(self.activation)
@@ -152,7 +152,8 @@ class Dense(Layer):
             self.grads["bias"] = d_bias if summed else grad.sum(axis=0, out=d_bias)
         if not need_input_grad:
             return None
-        return _parallel.matmul(grad, kernel.T, self._buffer("dx", self._inputs.shape))
+        return _parallel.transposed_kernel_product(grad, kernel,
+                                                    self._buffer("dx", self._inputs.shape))
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return tuple(input_shape[:-1]) + (self.units,)
