@@ -29,8 +29,11 @@ are its own. Per recipe the line holds:
                     (rows_split), split by the kernel's rows as `fit` splits
                     them (kernel_halves, the forward's two terms added), and
                     as plain NumPy with the BLAS's default threads
-                    (default_threads); floor_epoch_s_by_way holds all three
-  floor_ratio       steady_epoch_s / floor_epoch_s
+                    (default_threads); floor_epoch_s_by_way holds all three.
+                    Measured again after every epoch (outside its time), as
+                    the machine's speed drifts: the steady epochs' median
+  floor_ratio       the median over the steady epochs of each epoch's time
+                    divided by the floor measured right after it
   test_accuracy     after the last epoch, on the 10,000 test images
   predict_images_per_s, evaluate_images_per_s   on the test images, batch 32
   fused_optimizer   whether the optimizer update ran as one compiled loop
@@ -47,6 +50,7 @@ are what to compare (see benchmarks/README.md).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -55,6 +59,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -141,11 +146,48 @@ def matmul_floor(dims: list[int], n_train: int, n_val: int, batch: int,
     return min(epoch() for _ in range(repeats))
 
 
+@contextlib.contextmanager
+def _blas_threads(count: int | None) -> Iterator[None]:
+    """The BLAS on `count` threads (None: as it is) within the block, as plain
+    NumPy would run it (`fit` sets one thread)."""
+    from kerasnp import _blas
+
+    before, single = _blas.threads(), _blas.single_threaded
+    if count is None or before is None:
+        yield
+        return
+    _blas._blas()[1](count)
+    _blas.single_threaded = count == 1
+    try:
+        yield
+    finally:
+        _blas._blas()[1](before)
+        _blas.single_threaded = single
+
+
+def floor_ways(dims: list[int], n_train: int, n_val: int, batch: int,
+               default_threads: int | None) -> dict[str, float]:
+    """One epoch's matrix-multiply floor (`matmul_floor`, best of 2) in each
+    way: split by rows as `_parallel.matmul` does, split by the kernels' rows
+    as the layers do in `fit` (the BLAS on one thread, as `fit` set it), and
+    plain NumPy with the BLAS's default threads."""
+    from kerasnp import _parallel
+
+    rows_split = (_parallel.matmul, _parallel.matmul,
+                  lambda g, k, out: _parallel.matmul(g, k.T, out))
+    kernel_halves = (_parallel.kernel_product, _parallel.matmul,
+                     _parallel.transposed_kernel_product)
+    floors = {way: matmul_floor(dims, n_train, n_val, batch, ways, repeats=2)
+              for way, ways in (("rows_split", rows_split), ("kernel_halves", kernel_halves))}
+    with _blas_threads(default_threads):
+        floors["default_threads"] = matmul_floor(dims, n_train, n_val, batch, repeats=2)
+    return floors
+
+
 def run_recipe(recipe: str, epochs: int, seed: int) -> dict:
     start = time.perf_counter()
     import kerasnp as keras
-    from kerasnp import _blas, _parallel, _spinning
-    from kerasnp.models.step import largest_product
+    from kerasnp import _blas, _spinning
     from kerasnp.optimizers import fused
 
     import_s = time.perf_counter() - start
@@ -153,6 +195,11 @@ def run_recipe(recipe: str, epochs: int, seed: int) -> dict:
     x, y, xt, yt = load_mnist(keras)
     model, batch = build(keras, recipe)
     times: list[float] = []
+    floors: list[dict[str, float]] = []
+    dims = [784] + [layer.units for layer in model.layers if hasattr(layer, "units")]
+    n_train = len(x) if recipe == "mnist_mlp" else int(len(x) * 0.8)
+    n_val = len(xt) if recipe == "mnist_mlp" else len(x) - n_train
+    default_threads = _blas.threads()
 
     class Clock(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -160,6 +207,9 @@ def run_recipe(recipe: str, epochs: int, seed: int) -> dict:
 
         def on_epoch_end(self, epoch, logs=None):
             times.append(time.perf_counter() - self.t)
+            # the floor right after the epoch it is compared with (this machine's
+            # speed drifts by 20-30 % within the hour), outside the timed window
+            floors.append(floor_ways(dims, n_train, n_val, batch, default_threads))
 
     fit = {"validation_data": (xt, yt)} if recipe == "mnist_mlp" else {"validation_split": 0.2}
     history = model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, callbacks=[Clock()],
@@ -173,28 +223,20 @@ def run_recipe(recipe: str, epochs: int, seed: int) -> dict:
     model.evaluate(xt, yt, verbose=0)
     evaluate_s = time.perf_counter() - start
 
-    dims = [784] + [layer.units for layer in model.layers if hasattr(layer, "units")]
-    n_train = len(x) if recipe == "mnist_mlp" else int(len(x) * 0.8)
-    n_val = len(xt) if recipe == "mnist_mlp" else len(x) - n_train
-    with _blas.limited(largest_product(model, batch)):  # as fit multiplies
-        rows_split = (_parallel.matmul, _parallel.matmul,
-                      lambda g, k, out: _parallel.matmul(g, k.T, out))
-        floor_training_threads = matmul_floor(dims, n_train, n_val, batch, rows_split)
-        kernel_halves = (_parallel.kernel_product, _parallel.matmul,
-                         _parallel.transposed_kernel_product)
-        floor_kernel_halves = matmul_floor(dims, n_train, n_val, batch, kernel_halves)
-    floor_default_threads = matmul_floor(dims, n_train, n_val, batch)
-    floor = min(floor_training_threads, floor_kernel_halves, floor_default_threads)
-    steady = statistics.median(times[1:]) if len(times) > 1 else times[0]
+    steady = times[1:] or times
+    ratios = [t / min(f.values()) for t, f in zip(times, floors, strict=True)][-len(steady):]
+    by_way = {way: statistics.median(f[way] for f in floors[-len(steady):])
+              for way in floors[0]}
     return {
         "recipe": recipe, "epochs": epochs, "batch_size": batch,
         "fused_optimizer": fused.available(),
         "spinning_helper": _spinning.spinner() is not None,
-        "epoch_s": [round(t, 4) for t in times], "steady_epoch_s": round(steady, 4),
-        "floor_epoch_s": round(floor, 4), "floor_ratio": round(steady / floor, 3),
-        "floor_epoch_s_by_way": {"rows_split": round(floor_training_threads, 4),
-                                 "kernel_halves": round(floor_kernel_halves, 4),
-                                 "default_threads": round(floor_default_threads, 4)},
+        "epoch_s": [round(t, 4) for t in times],
+        "steady_epoch_s": round(statistics.median(steady), 4),
+        "floor_epoch_s": round(statistics.median(min(f.values()) for f in floors[-len(steady):]),
+                               4),
+        "floor_ratio": round(statistics.median(ratios), 3),
+        "floor_epoch_s_by_way": {way: round(t, 4) for way, t in by_way.items()},
         "test_accuracy": round(float(acc), 5), "test_loss": round(float(loss), 5),
         "history": {k: round(float(v[-1]), 5) for k, v in history.history.items()},
         "predict_images_per_s": round(len(xt) / predict_s),

@@ -12,8 +12,17 @@ def fused(compiled):
     return compiled(_compiled.load("layers.dropout_fused"), "the compiled dropout")
 
 
+@pytest.fixture(params=["struct", "state dict"])
+def state_access(request, fused, monkeypatch):
+    """The generator read and written in NumPy's struct (where that layout was
+    checked, as here), or through `bit_generator.state` and `advance`."""
+    if request.param == "struct":
+        assert fused._struct_works()  # NumPy's wheels on x86-64 and arm64
+    monkeypatch.setattr(fused, "_in_place", request.param == "struct")
+
+
 @pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 7, 1023, 4096, 32768, 32771])
-def test_draws_and_the_state_after_them_are_numpys(fused, count):
+def test_draws_and_the_state_after_them_are_numpys(fused, count, state_access):
     for seed, already in ((0, 0), (1, 1), (12345, 999)):
         ours, numpys = np.random.PCG64(seed), np.random.PCG64(seed)
         ours.random_raw(already)
@@ -35,7 +44,8 @@ def _numpy_lines(rng, rate, x):
 @pytest.mark.parametrize("halves", [False, True])  # True: two halves on two cores
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("rate", [1e-9, 0.1, 0.2, 0.5, 0.9, 0.999])
-def test_masks_and_outputs_are_the_numpy_lines(fused, dtype, rate, halves, monkeypatch):
+def test_masks_and_outputs_are_the_numpy_lines(fused, dtype, rate, halves, monkeypatch,
+                                              state_access):
     monkeypatch.setattr(_blas, "single_threaded", halves)
     data = np.random.default_rng(0)
     for shape in [(128, 512), (129, 257), (32, 128), (5, 3), (1, 1), (7, 9, 3)]:
@@ -51,7 +61,7 @@ def test_masks_and_outputs_are_the_numpy_lines(fused, dtype, rate, halves, monke
         assert ours.bit_generator.state == numpys.bit_generator.state
 
 
-def test_what_it_does_not_compute_is_left_to_numpy(fused):
+def test_what_it_does_not_compute_is_left_to_numpy(fused, state_access):
     x = np.ones((4, 6), "float32")
     mask, out = np.empty_like(x), np.empty_like(x)
     other = np.random.SFC64(0)  # another bit generator
@@ -59,10 +69,13 @@ def test_what_it_does_not_compute_is_left_to_numpy(fused):
     assert not fused.apply(other, 0.5, x, mask, out)
     assert other.state["state"]["state"].tolist() == before
     half_drawn = np.random.default_rng(0)  # a buffered 32-bit half of a draw
-    half_drawn.integers(0, 10, size=1, dtype=np.uint32)
+    half_drawn.integers(0, 2**32, size=1, dtype=np.uint32)
     before = half_drawn.bit_generator.state
-    if before["has_uint32"]:
-        assert not fused.apply(half_drawn.bit_generator, 0.5, x, mask, out)
+    assert before["has_uint32"]
+    for big in (False, True):  # one piece, or two halves
+        x_ = np.ones((128, 512) if big else (4, 6), "float32")
+        assert not fused.apply(half_drawn.bit_generator, 0.5, x_, np.empty_like(x_),
+                               np.empty_like(x_))
         assert half_drawn.bit_generator.state == before
     pcg = np.random.PCG64(0)
     before = pcg.state

@@ -11,6 +11,10 @@ Here numba computes the very same PCG64 draws, four independent runs of the
 stream at once (each started where the stream would be, by PCG64's jump
 ahead), then the scaled mask and the masked inputs in one pass, and leaves
 the layer's generator where `random_raw` would have left it (`advance`).
+The generator's state is read and written in NumPy's own struct (at its
+`ctypes.state_address`) once `_struct_works` has found that layout here;
+else through `bit_generator.state` and `advance`, which cost several us a
+step (they build dicts of Python ints).
 In the training loop a mask of 16,384 entries or more is made in two
 halves at once, the second by the spinning helper (`_spinning`) from the
 state where its draws begin. The mask and the outputs are bit for bit those
@@ -30,11 +34,11 @@ from typing import Any
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import carray, njit, types
 from numba.extending import intrinsic
 
 from .. import _blas, _spinning
-from .._spin_loops import array_at, compiled_part
+from .._spin_loops import array_at, compiled_part, pointer
 from .dropout import keep_scale, keep_threshold
 
 # PCG64's multiplier, 2549297995355413924 * 2**64 + 4865540595714422341
@@ -137,16 +141,84 @@ def _buffer(count: int) -> np.ndarray:
     return words[:count]
 
 
+@njit(cache=True)
+def _load_state(address, out):  # pragma: no cover - compiled
+    """Read the PCG64 state struct at `address` (NumPy's `state_address`):
+    `out[:] = state high, state low, increment high, increment low`; returns
+    whether a half draw is buffered (`has_uint32`)."""
+    head = carray(pointer(address, np.int64(0)), 2)
+    words = carray(pointer(head[0], np.uint64(0)), 4)  # low 64 bits first
+    out[0], out[1], out[2], out[3] = words[1], words[0], words[3], words[2]
+    return carray(pointer(address + 8, np.int32(0)), 1)[0] != 0
+
+
+@njit(cache=True)
+def _store_advanced(address, hi, lo, inc_hi, inc_lo, delta):  # pragma: no cover - compiled
+    """Write the state `delta` steps on from (hi, lo) into the struct at `address`."""
+    new_hi, new_lo = _advance(hi, lo, inc_hi, inc_lo, delta)
+    head = carray(pointer(address, np.int64(0)), 2)
+    words = carray(pointer(head[0], np.uint64(0)), 4)
+    words[0], words[1] = new_lo, new_hi
+
+
+_in_place: bool | None = None  # whether NumPy's PCG64 struct is read and written directly
+
+
+def _struct_works() -> bool:
+    """Whether `_load_state` and `_store_advanced` agree with NumPy's own
+    `state` and `advance` here (the struct's layout is NumPy's, not an API)."""
+    generator, twin = np.random.PCG64(20261129), np.random.PCG64(20261129)
+    generator.random_raw(5)
+    twin.random_raw(5)
+    address, words = generator.ctypes.state_address, np.empty(4, np.uint64)
+    state = generator.state["state"]
+    if _load_state(address, words) or [int(w) for w in words] != [
+            state["state"] >> 64, state["state"] & _LOW, state["inc"] >> 64, state["inc"] & _LOW]:
+        return False
+    _store_advanced(address, *words, 1000)
+    twin.advance(1000)
+    if generator.state != twin.state:
+        return False
+    np.random.Generator(generator).integers(0, 2**32, dtype=np.uint32)  # may buffer a half
+    return bool(_load_state(address, words)) == bool(generator.state["has_uint32"])
+
+
 def _state(bit_generator: Any) -> tuple[np.uint64, ...] | None:
     """PCG64's (state high, state low, increment high, increment low), or
-    None for a generator this module does not compute. Call with its lock."""
+    None for a generator this module does not compute. Call with its lock.
+    Read from NumPy's struct when `_struct_works` (`bit_generator.state`
+    builds dicts of Python ints: several us in a training step)."""
+    global _in_place
     if type(bit_generator) is not np.random.PCG64:
         return None
+    if _in_place is None:
+        _in_place = _struct_works()
+    if _in_place:
+        words = _state_words()
+        if _load_state(bit_generator.ctypes.state_address, words):
+            return None  # a buffered half draw: only NumPy knows what to do
+        return tuple(words)
     state = bit_generator.state
-    if state["has_uint32"]:  # a buffered half draw: only NumPy knows what to do
+    if state["has_uint32"]:
         return None
     s, inc = state["state"]["state"], state["state"]["inc"]
     return np.uint64(s >> 64), np.uint64(s & _LOW), np.uint64(inc >> 64), np.uint64(inc & _LOW)
+
+
+def _advance_generator(bit_generator: Any, state: tuple[np.uint64, ...], count: int) -> None:
+    """Leave the generator `count` draws on from `state` (`_state`'s), as
+    `bit_generator.advance(count)` does."""
+    if _in_place:
+        _store_advanced(bit_generator.ctypes.state_address, *state, count)
+    else:
+        bit_generator.advance(count)
+
+
+def _state_words() -> np.ndarray:
+    words = getattr(_words, "state", None)
+    if words is None:
+        words = _words.state = np.empty(4, np.uint64)
+    return words
 
 
 def random_raw(bit_generator: Any, count: int) -> np.ndarray | None:
@@ -158,7 +230,7 @@ def random_raw(bit_generator: Any, count: int) -> np.ndarray | None:
             return None
         words = _buffer(count)
         _draws(*state, words)
-        bit_generator.advance(count)
+        _advance_generator(bit_generator, state, count)
     return words
 
 
@@ -181,15 +253,18 @@ def apply(bit_generator: Any, rate: float, inputs: np.ndarray, mask: np.ndarray,
     count = (size + 1) // 2
     threshold, scale = np.uint32(keep_threshold(rate)), keep_scale(rate, inputs.dtype)
     x, kept, result = inputs.reshape(-1), mask.reshape(-1), out.reshape(-1)
+    spinner = _spinning.spinner() if size >= SPLIT_ENTRIES and _blas.single_threaded else None
     with bit_generator.lock:
+        if spinner is None and _in_place and type(bit_generator) is np.random.PCG64:
+            # the lines below in one compiled call (a small mask: the calls cost more)
+            return _whole_in_place(bit_generator.ctypes.state_address, _buffer(count),
+                                   threshold, scale, x, kept, result)
         state = _state(bit_generator)
         if state is None:
             return False
         hi, lo, inc_hi, inc_lo = state
         words = _buffer(count)
         first = count // 2  # draws for the caller, two entries each
-        spinner = (_spinning.spinner()
-                   if size >= SPLIT_ENTRIES and _blas.single_threaded else None)
 
         def first_half() -> None:
             _draws(hi, lo, inc_hi, inc_lo, words[:first])
@@ -198,25 +273,45 @@ def apply(bit_generator: Any, rate: float, inputs: np.ndarray, mask: np.ndarray,
 
         if spinner is None or not spinner.call(
                 compiled_part(_PARTS[inputs.dtype]), count - first,
-                (*map(_signed, _advance(hi, lo, inc_hi, inc_lo, first)),
-                 _signed(inc_hi), _signed(inc_lo), _address(words, first, 8),
-                 _address(x, 2 * first, x.itemsize), _address(kept, 2 * first, x.itemsize),
-                 _address(result, 2 * first, x.itemsize), int(threshold), size - 2 * first),
+                _second_half_params(hi, lo, inc_hi, inc_lo, first, words, threshold, x, kept,
+                                    result),
                 inputs.dtype == np.float32, (float(scale),), first_half):
             _draws(hi, lo, inc_hi, inc_lo, words)
             _mask(words.view(np.uint32)[:size], threshold, scale, x, kept, result)
-        bit_generator.advance(count)
+        _advance_generator(bit_generator, state, count)
     return True
 
 
-def _signed(value: Any) -> int:
-    """A uint64 as the int64 with the same bits (a job slot)."""
-    value = int(value)
-    return value - (1 << 64) if value >= 1 << 63 else value
+@njit(nogil=True, cache=True)
+def _whole_in_place(address, words, threshold, scale, x, kept, result):  # pragma: no cover
+    """`_state`, `_draws`, `_mask` and `_advance_generator` for a whole mask
+    with NumPy's struct at `address`; False (nothing drawn) if a half draw is
+    buffered."""
+    if carray(pointer(address + 8, np.int32(0)), 1)[0] != 0:
+        return False
+    head = carray(pointer(address, np.int64(0)), 2)
+    state = carray(pointer(head[0], np.uint64(0)), 4)
+    hi, lo, inc_hi, inc_lo = state[1], state[0], state[3], state[2]
+    _draws(hi, lo, inc_hi, inc_lo, words)
+    _mask(words.view(np.uint32)[:x.size], threshold, scale, x, kept, result)
+    new_hi, new_lo = _advance(hi, lo, inc_hi, inc_lo, words.size)
+    state[0], state[1] = new_lo, new_hi
+    return True
 
 
-def _address(array: np.ndarray, index: int, itemsize: int) -> int:
-    return array.ctypes.data + index * itemsize
+@njit(cache=True)
+def _second_half_params(hi, lo, inc_hi, inc_lo, first, words, threshold, x, kept,
+                        result):  # pragma: no cover - compiled
+    """The helper's parameters for the draws from `first` on (`_second_half`):
+    the state there, the increment (each uint64 as the int64 of the same
+    bits), the addresses where its draws and entries begin, the threshold
+    and its entry count. Compiled: an array's address costs ~2 us in Python."""
+    at_hi, at_lo = _advance(hi, lo, inc_hi, inc_lo, first)
+    start = 2 * first
+    return (np.int64(at_hi), np.int64(at_lo), np.int64(inc_hi), np.int64(inc_lo),
+            words.ctypes.data + first * words.itemsize, x.ctypes.data + start * x.itemsize,
+            kept.ctypes.data + start * x.itemsize, result.ctypes.data + start * x.itemsize,
+            np.int64(threshold), np.int64(x.size - start))
 
 
 @njit(nogil=True, cache=True)
