@@ -30,8 +30,9 @@ are its own. Per recipe the line holds:
                     them (kernel_halves, the forward's two terms added), and
                     as plain NumPy with the BLAS's default threads
                     (default_threads); floor_epoch_s_by_way holds all three.
-                    Measured again after every epoch (outside its time), as
-                    the machine's speed drifts: the steady epochs' median
+                    The first two are measured again after every epoch
+                    (outside its time), as the machine's speed drifts, the
+                    third once after training; the steady epochs' median
   floor_ratio       the median over the steady epochs of each epoch's time
                     divided by the floor measured right after it
   test_accuracy     after the last epoch, on the 10,000 test images
@@ -50,7 +51,6 @@ are what to compare (see benchmarks/README.md).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
@@ -59,7 +59,6 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 
 import numpy as np
 
@@ -146,48 +145,24 @@ def matmul_floor(dims: list[int], n_train: int, n_val: int, batch: int,
     return min(epoch() for _ in range(repeats))
 
 
-@contextlib.contextmanager
-def _blas_threads(count: int | None) -> Iterator[None]:
-    """The BLAS on `count` threads (None: as it is) within the block, as plain
-    NumPy would run it (`fit` sets one thread)."""
-    from kerasnp import _blas
-
-    before, single = _blas.threads(), _blas.single_threaded
-    if count is None or before is None:
-        yield
-        return
-    _blas._blas()[1](count)
-    _blas.single_threaded = count == 1
-    try:
-        yield
-    finally:
-        _blas._blas()[1](before)
-        _blas.single_threaded = single
-
-
-def floor_ways(dims: list[int], n_train: int, n_val: int, batch: int,
-               default_threads: int | None) -> dict[str, float]:
-    """One epoch's matrix-multiply floor (`matmul_floor`, best of 2) in each
-    way: split by rows as `_parallel.matmul` does, split by the kernels' rows
-    as the layers do in `fit` (the BLAS on one thread, as `fit` set it), and
-    plain NumPy with the BLAS's default threads."""
+def floor_ways(dims: list[int], n_train: int, n_val: int, batch: int) -> dict[str, float]:
+    """One epoch's matrix-multiply floor (`matmul_floor`, best of 2) split as
+    `fit` can split products on the BLAS's one thread: by rows, as
+    `_parallel.matmul` does, and by the kernels' rows, as the layers do."""
     from kerasnp import _parallel
 
     rows_split = (_parallel.matmul, _parallel.matmul,
                   lambda g, k, out: _parallel.matmul(g, k.T, out))
     kernel_halves = (_parallel.kernel_product, _parallel.matmul,
                      _parallel.transposed_kernel_product)
-    floors = {way: matmul_floor(dims, n_train, n_val, batch, ways, repeats=2)
-              for way, ways in (("rows_split", rows_split), ("kernel_halves", kernel_halves))}
-    with _blas_threads(default_threads):
-        floors["default_threads"] = matmul_floor(dims, n_train, n_val, batch, repeats=2)
-    return floors
+    return {way: matmul_floor(dims, n_train, n_val, batch, ways, repeats=2)
+            for way, ways in (("rows_split", rows_split), ("kernel_halves", kernel_halves))}
 
 
 def run_recipe(recipe: str, epochs: int, seed: int) -> dict:
     start = time.perf_counter()
     import kerasnp as keras
-    from kerasnp import _blas, _spinning
+    from kerasnp import _spinning
     from kerasnp.optimizers import fused
 
     import_s = time.perf_counter() - start
@@ -199,7 +174,6 @@ def run_recipe(recipe: str, epochs: int, seed: int) -> dict:
     dims = [784] + [layer.units for layer in model.layers if hasattr(layer, "units")]
     n_train = len(x) if recipe == "mnist_mlp" else int(len(x) * 0.8)
     n_val = len(xt) if recipe == "mnist_mlp" else len(x) - n_train
-    default_threads = _blas.threads()
 
     class Clock(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -209,7 +183,7 @@ def run_recipe(recipe: str, epochs: int, seed: int) -> dict:
             times.append(time.perf_counter() - self.t)
             # the floor right after the epoch it is compared with (this machine's
             # speed drifts by 20-30 % within the hour), outside the timed window
-            floors.append(floor_ways(dims, n_train, n_val, batch, default_threads))
+            floors.append(floor_ways(dims, n_train, n_val, batch))
 
     fit = {"validation_data": (xt, yt)} if recipe == "mnist_mlp" else {"validation_split": 0.2}
     history = model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, callbacks=[Clock()],
@@ -223,6 +197,11 @@ def run_recipe(recipe: str, epochs: int, seed: int) -> dict:
     model.evaluate(xt, yt, verbose=0)
     evaluate_s = time.perf_counter() - start
 
+    # plain NumPy with the BLAS's own threads, once after training (its threads
+    # keep spinning for a while after a product: they would slow the next epoch)
+    default_threads = matmul_floor(dims, n_train, n_val, batch, repeats=2)
+    for f in floors:
+        f["default_threads"] = default_threads
     steady = times[1:] or times
     ratios = [t / min(f.values()) for t, f in zip(times, floors, strict=True)][-len(steady):]
     by_way = {way: statistics.median(f[way] for f in floors[-len(steady):])
