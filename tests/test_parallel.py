@@ -310,3 +310,45 @@ def test_two_threads_training_at_once_get_their_own_numbers():
         for a, b in zip(alone[seed], together[seed], strict=True):
             np.testing.assert_array_equal(a, b)
 
+
+
+def _train_recipe_like(seed):
+    """A few steps of the `seed` and `mnist_mlp` recipes' layers at once
+    (split products, Dropout halves, relu passes, Adam and RMSprop)."""
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    x = rng.random((300, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 300)
+    weights, histories = [], []
+    for units, optimizer, batch in ((128, "adam", 32), (512, "rmsprop", 128)):
+        model = keras.Sequential([keras.Input(shape=(784,)), layers.Dense(units, "relu"),
+                                  layers.Dropout(0.2), layers.Dense(units, "relu"),
+                                  layers.Dropout(0.2), layers.Dense(10, "softmax")])
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        history = model.fit(x, y, batch_size=batch, epochs=2, verbose=0, validation_split=0.2)
+        histories.append(history.history)
+        weights += model.get_weights()
+        weights.append(model.predict(x[:100], verbose=0))
+    return histories, weights
+
+
+def test_the_compiled_passes_train_to_the_numbers_of_the_numpy_lines(compiled, monkeypatch):
+    from kerasnp import _compiled
+    from kerasnp.optimizers import fused
+
+    compiled(_spinning.spinner(), "the spinning helper")
+    for name in ("layers.dense_fused", "layers.dropout_fused"):
+        compiled(_compiled.load(name), name)
+    assert fused.available()
+    with_compiled = _train_recipe_like(3)
+    with monkeypatch.context() as numpy_only:
+        numpy_only.setattr(_compiled, "_loaded", {})
+        numpy_only.setenv("KERASNP_FUSED", "0")
+        numpy_only.setattr(fused, "_compiled", {})
+        numpy_only.setattr(_spinning, "_spinner", None)
+        assert not fused.available()
+        numpy_lines = _train_recipe_like(3)
+    assert with_compiled[0] == numpy_lines[0]
+    for a, b in zip(with_compiled[1], numpy_lines[1], strict=True):
+        assert a.tobytes() == b.tobytes()

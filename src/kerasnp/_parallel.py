@@ -178,14 +178,24 @@ def kernel_product(x: np.ndarray, kernel: np.ndarray, out: np.ndarray) -> np.nda
     only its own half of the kernel, which it has just updated, instead of
     fetching the other core's half from the other cache (`seed`'s step: 20-40
     us). With more rows, it is split by rows of `x` as `matmul` does."""
+    part = kernel_terms(x, kernel, out)
+    return out if part is None else np.add(out, part, out=out)
+
+
+def kernel_terms(x: np.ndarray, kernel: np.ndarray, out: np.ndarray) -> np.ndarray | None:
+    """`kernel_product` without its last addition: `out` holds the product and
+    None is returned, or `out` holds the first term and the second is
+    returned (in a buffer of this thread's, valid until the next call), for
+    a caller that adds it in a pass of its own (`dense_fused.bias_relu`)."""
     rows, inner = x.shape
     if 2 * rows >= inner or not _splits(x, kernel):
-        return matmul(x, kernel, out)
+        matmul(x, kernel, out)
+        return None
     h = inner // 2
     part = _scratch(out.shape, out.dtype)
     _two_products((x[:, :h], kernel[:h], out), (x[:, h:], kernel[h:], part),
                   rows * inner * kernel.shape[1])
-    return np.add(out, part, out=out)
+    return part
 
 
 def transposed_kernel_product(grad: np.ndarray, kernel: np.ndarray,

@@ -1,6 +1,18 @@
-"""Dense's relu gradient and bias gradient in one compiled pass (numba).
+"""Dense's relu passes in one compiled pass each (numba): forward and backward.
 
-In the training loop `Dense._backward_reusing` computes, for a relu layer,
+Forward, `Dense._forward_reusing` computes for a relu layer
+
+    z = x @ W                    # or the two terms of a split product,
+    z += part                    # `_parallel.kernel_terms`
+    z += b
+    y = maximum(z, 0)            # activations._relu_in_place
+
+three passes over a batch-by-units array; `bias_relu` makes them one, with
+the same additions in the same order and NumPy's `maximum` against zeros
+(NaN kept, -0.0 and 0.0 give 0.0, as NumPy gives them on the machines
+measured; `check` compares).
+
+Backward, `Dense._backward_reusing` computes
 
     dz = (y > 0) * grad          # activations._relu_backward_into
     d_bias = dz.sum(axis=0)      # NumPy adds the rows in order
@@ -31,6 +43,44 @@ def _relu_backward_and_sum(y, grad, dz, d_bias):  # pragma: no cover - compiled
             d_bias[c] += value
 
 
+@njit(nogil=True, cache=True)
+def _sum_bias_relu(z, part, bias):  # pragma: no cover - compiled
+    rows, cols = z.shape
+    zero = bias.dtype.type(0.0)
+    for r in range(rows):
+        for c in range(cols):
+            value = (z[r, c] + part[r, c]) + bias[c]
+            z[r, c] = value if value > zero or value != value else zero
+
+
+@njit(nogil=True, cache=True)
+def _bias_relu(z, bias):  # pragma: no cover - compiled
+    rows, cols = z.shape
+    zero = bias.dtype.type(0.0)
+    for r in range(rows):
+        for c in range(cols):
+            value = z[r, c] + bias[c]
+            z[r, c] = value if value > zero or value != value else zero
+
+
+def bias_relu(z: np.ndarray, part: np.ndarray | None, bias: np.ndarray) -> bool:
+    """`z = maximum((z + part) + bias, 0)` in place (without `part` when it is
+    None) for 2-D arrays of one float dtype; False (nothing written) for
+    arrays it does not take."""
+    dtype = z.dtype
+    if (dtype not in _FLOATS or bias.dtype != dtype or z.ndim != 2
+            or bias.shape != z.shape[1:] or not z.flags.c_contiguous
+            or not bias.flags.c_contiguous):
+        return False
+    if part is None:
+        _bias_relu(z, bias)
+        return True
+    if part.dtype != dtype or part.shape != z.shape or not part.flags.c_contiguous:
+        return False
+    _sum_bias_relu(z, part, bias)
+    return True
+
+
 def relu_backward(y: np.ndarray, grad: np.ndarray, dz: np.ndarray,
                   d_bias: np.ndarray) -> bool:
     """`dz = (y > 0) * grad` and `d_bias = dz.sum(axis=0)` for 2-D arrays of
@@ -50,10 +100,30 @@ _FLOATS = (np.dtype("float32"), np.dtype("float64"))
 
 
 def check() -> bool:
-    """Whether the pass gives the NumPy lines' bits here."""
-    from ..activations import _relu_backward_into
+    """Whether the passes give the NumPy lines' bits here."""
+    from ..activations import _relu_backward_into, _relu_in_place
 
     rng = np.random.default_rng(0)
+    specials = [np.nan, -np.nan, -0.0, 0.0, np.inf, -np.inf, 1e-45, -1e-45]
+    for dtype in _FLOATS:
+        for shape in ((1, 3), (7, 5), (32, 128), (130, 17)):
+            z, part = (rng.normal(size=shape).astype(dtype) for _ in range(2))
+            bias = rng.normal(size=shape[1]).astype(dtype)
+            z.flat[:8], part.flat[-8:] = specials[: z.size], specials[-part.size:]
+            part.flat[:2] = -z.flat[:2]  # sums of -0.0 or +0.0
+            bias.flat[-1:] = -0.0
+            for with_part in (True, False):
+                ours = z.copy()
+                if not bias_relu(ours, part if with_part else None, bias):
+                    return False
+                expected = z.copy()
+                with np.errstate(invalid="ignore", over="ignore"):
+                    if with_part:
+                        np.add(expected, part, out=expected)
+                    expected += bias
+                _relu_in_place(expected)
+                if ours.tobytes() != expected.tobytes():
+                    return False
     for dtype in _FLOATS:
         for shape in ((1, 3), (7, 5), (128, 64), (1000, 17)):
             y = np.maximum(rng.normal(size=shape), 0).astype(dtype)
