@@ -240,3 +240,45 @@ def test_update_parts_run_by_the_helper_equal_the_whole_loop(spinner, dtype):
                     assert a.tobytes() == b.tobytes() == c.tobytes()
     x = np.ones(10, "float32")
     assert not spinner.elementwise("nadam", loops["nadam"], [x] * 4, (0.1,) * 7)
+
+
+def test_a_posted_part_runs_while_the_caller_goes_on_and_is_done_when_settled(spinner,
+                                                                             compiled):
+    from kerasnp import _compiled, layers
+    from kerasnp.layers.dropout import keep_scale
+
+    ahead = compiled(_compiled.load("models.ahead_fused"), "the compiled masks made ahead")
+    rng = np.random.default_rng(6)
+    a, b = rng.normal(size=(64, 300)).astype("float32"), rng.normal(size=(300, 80)).astype(
+        "float32")
+
+    def posted_mask(seed):
+        mask = np.full((128, 512), np.nan, "float32")
+        table = np.zeros((1, ahead.SLOTS), np.int64)
+        assert ahead.mask_task(table[0], np.random.PCG64(seed), 0.25, mask,
+                               np.empty(4, np.uint64))
+        assert ahead.post(table, 1)
+        assert spinner._posted
+        return mask, table
+
+    def expected(seed):
+        layer = layers.Dropout(0.25)
+        layer._rng = np.random.Generator(np.random.PCG64(seed))
+        mask = layer._kept((128, 512), out=np.empty((128, 512), "float32"))
+        return mask * keep_scale(0.25, mask.dtype)
+
+    for then in ("settle", "a product", "a second post"):
+        mask, table = posted_mask(5)
+        if then == "settle":
+            spinner.settle()
+            spinner.settle()  # once is enough; again does nothing
+        elif then == "a product":  # any later offer finishes the posted part first
+            out = np.empty((64, 80), "float32")
+            assert by_rows(spinner, a, b, out, 32)
+            np.testing.assert_array_equal(out, np.concatenate([a[:32] @ b, a[32:] @ b]))
+        else:
+            second, _ = posted_mask(6)
+            spinner.settle()
+            assert second.tobytes() == expected(6).tobytes()
+        assert not spinner._posted
+        assert mask.tobytes() == expected(5).tobytes()

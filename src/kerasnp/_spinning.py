@@ -93,6 +93,8 @@ class Spinner:
         self._pid = -1
         self._seen = self._missed = self._skip = 0
         self._backoff = BACKOFF_FIRST
+        self._posted = False  # a part from `post` not finished yet
+        self._settling = threading.Lock()
 
     def _calibrate(self) -> int:
         """How many idle turns of `serve` last about IDLE_SECONDS here."""
@@ -155,6 +157,8 @@ class Spinner:
         """`out = a @ b` here while the helper is offered `out2 = a2 @ b2`; both
         are done on return. False (nothing done) if a BLAS cannot take the
         arrays as NumPy would."""
+        if self._posted:
+            self.settle()
         dtype = out.dtype
         if (dtype not in _FLOATS
                 or any(x.dtype != dtype or x.ndim != 2 for x in (a, b, out, a2, b2, out2))
@@ -205,6 +209,8 @@ class Spinner:
         `here()`, then make sure the offered part is done (run here if the
         helper has not taken it). False, having done nothing, while backing
         off or when the job is held by another thread of the program."""
+        if self._posted:
+            self.settle()
         if not self._offering():
             return False
         woken = self._ensure_running()
@@ -218,9 +224,38 @@ class Spinner:
             self._note(result == self._loops.RAN_BOTH)
         return True
 
+    def post(self, function: int, count: int, params: tuple[int, ...], single: bool,
+             values: tuple[float, ...]) -> bool:
+        """Offer the compiled part at `function` (as `call` does) and return at
+        once: the helper runs it while the caller goes on with other work. It
+        is finished (by the helper, or here if the helper has not taken it)
+        by `settle`, which every later offer calls first. False (nothing
+        offered) while backing off or while the job is busy."""
+        if self._posted:
+            self.settle()
+        if not self._offering():
+            return False
+        self._ensure_running()
+        if not self._loops.offer_call(self.ctl, self.job, self.scalars, function, count, params,
+                                      single, values):
+            return False
+        self._posted = True
+        return True
+
+    def settle(self) -> None:
+        """Make sure the part from `post` is done (from any thread, once)."""
+        if not self._posted:
+            return
+        with self._settling:
+            if self._posted:
+                self._loops.finish_part(self.ctl, self.job, self.scalars)
+                self._posted = False
+
     def offer(self, half: Any) -> bool:
         """Offer a Python job (a `_parallel._Half`); False if the helper is busy
         or backing off."""
+        if self._posted:
+            self.settle()
         if self._skip:
             return False
         self._ensure_running()

@@ -17,6 +17,10 @@ from .._errors import KerasnpError, check_float, check_int
 from ..utils.random import make_rng
 from .layer import Layer
 
+#: masks of at least this many entries are made ahead by the helper in `fit`
+#: (`models/ahead.py`); below, reserving one costs about what it saves
+AHEAD_ENTRIES = 16_384
+
 
 def keep_threshold(rate: float) -> int:
     """Entries whose uniform 32-bit draw is below this are kept: `(1 - rate) * 2**32`."""
@@ -70,8 +74,13 @@ class Dropout(Layer):
         self.seed = check_int("Dropout", "seed", seed, allow_none=True)
         self._rng = make_rng(seed)
         self._mask: np.ndarray | None = None
+        # the next training pass's mask, reserved for the spinning helper
+        # (`_reserve_ahead`): (bit generator, its state before, mask, rate)
+        self._ahead: tuple | None = None
 
     def call(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+        if self._ahead is not None:
+            self._discard_ahead()
         if not training or self.rate == 0:
             self._mask = None
             return inputs
@@ -110,7 +119,13 @@ class Dropout(Layer):
                 or inputs.dtype.kind != "f" or self.activity_regularizer is not None):
             return self(inputs, training=training)
         shape, dtype = inputs.shape, inputs.dtype
-        mask, out = self._buffer("mask", shape, dtype), self._buffer("out", shape, dtype)
+        out = self._buffer("out", shape, dtype)
+        if self._ahead is not None:
+            mask = self._take_ahead(shape, dtype)
+            if mask is not None:  # made by the helper: the draws the lines below make
+                self._mask = mask
+                return np.multiply(inputs, mask, out=out)
+        mask = self._buffer("mask", shape, dtype)
         self._mask = mask
         fused = _compiled.load("layers.dropout_fused")
         if fused is not None and fused.apply(self._rng.bit_generator, self.rate, inputs,
@@ -119,6 +134,52 @@ class Dropout(Layer):
         self._kept(shape, out=mask)
         mask *= keep_scale(self.rate, dtype)
         return np.multiply(inputs, mask, out=out)
+
+    # The next mask ahead of time (`models/ahead.py`): after a training pass
+    # the helper draws the next one from this layer's generator while the
+    # caller goes on; the generator moves on at once, as if it had been
+    # drawn. Anything else that draws from it or reads its state first puts
+    # it back where it was (`_discard_ahead`), so the numbers never change.
+    def _reserve_ahead(self, row: np.ndarray) -> bool:
+        """Describe the next training pass's mask (this pass's shape) in `row`
+        of the helper's table; False (nothing reserved) where it cannot."""
+        mask = self._mask
+        if (mask is None or self._ahead is not None or self.rate in (0, 1)
+                or mask.size < AHEAD_ENTRIES):
+            return False
+        first = self._buffer("mask", mask.shape, mask.dtype)
+        second = self._buffer("mask ahead", mask.shape, mask.dtype)
+        if mask is not first and mask is not second:  # not the training loop's mask
+            return False
+        module = _compiled.load("models.ahead_fused")
+        target = second if mask is first else first  # this pass's is still needed
+        saved = np.empty(4, np.uint64)  # the generator's state before
+        generator = self._rng.bit_generator
+        if module is None or not module.mask_task(row, generator, self.rate, target, saved):
+            return False
+        self._ahead = (generator, saved, target, self.rate)
+        return True
+
+    def _take_ahead(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray | None:
+        """The mask reserved ahead, once made, if it is this pass's; else None,
+        with the generator put back."""
+        generator, _, mask, rate = self._ahead
+        if (generator is self._rng.bit_generator and mask.shape == shape
+                and mask.dtype == dtype and rate == self.rate):
+            self._ahead = None
+            _compiled.load("models.ahead_fused").settle()
+            return mask
+        self._discard_ahead()
+        return None
+
+    def _discard_ahead(self) -> None:
+        """Give up the mask reserved ahead: its generator goes back to its state
+        before the reservation."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            module = _compiled.load("models.ahead_fused")
+            module.settle()  # the helper may still be writing the mask
+            module.restore(ahead[0], ahead[1])
 
     def _backward_reusing(self, grad: np.ndarray, need_input_grad: bool = True,
                           through_activation: bool = True) -> np.ndarray | None:

@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import activations
+from .. import _blas, activations
 from ..layers.layer import Layer
 from ..regularizers import Regularizer
+from .ahead import Ahead
 
 
 class StepPlan:
@@ -73,6 +74,10 @@ class StepPlan:
         self.fused_step = fused_step
         self._grad_buffers: dict[tuple[int, ...], np.ndarray] = {}
         self._copy_for_metrics: bool | None = None
+        # the next step's masks and rows made by the helper (fit's plans only)
+        self._layers = layers
+        self.ahead: Ahead | None = None
+        self._ahead_wanted = labels_checked
 
     def for_metrics(self, y_pred: np.ndarray) -> np.ndarray:
         """`y_pred` as the compiled metrics may keep it: kerasnp's metrics keep
@@ -149,11 +154,22 @@ class StepPlan:
         """
         model = self.model
         y_pred = model._forward_reusing(x, training=True)
+        if self._ahead_wanted and _blas.single_threaded:
+            if self.ahead is None:
+                self.ahead = Ahead.for_layers(self._layers)
+                self._ahead_wanted = self.ahead is not None
+            if self.ahead is not None:
+                self.ahead.post(len(x))  # the caller alone now: the loss, the first layers back
         loss, grad = self.loss_and_output_grad(y, y_pred, sample_weight)
         if self.variables:
             model._backward_to(grad, self.fused_gradient is None, self.start)
             model.optimizer.apply(self.gradients(), self.variables)
         return loss, y_pred
+
+    def finish(self) -> None:
+        """At the end of its loop: nothing left to the helper or reserved."""
+        if self.ahead is not None:
+            self.ahead.finish()
 
     def test(self, x: np.ndarray, y: np.ndarray,
              sample_weight: Any) -> tuple[float, np.ndarray]:

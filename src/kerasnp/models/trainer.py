@@ -170,6 +170,7 @@ class Trainer:
             with _blas.limited(largest_product(self, batch_size)):
                 yield
         finally:
+            self._plan.finish()
             self._plan = previous
 
     def _check_data(self, x: np.ndarray, y: np.ndarray | None, where: str) -> None:

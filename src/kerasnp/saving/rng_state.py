@@ -27,8 +27,16 @@ def rng_states(model: Any) -> dict[str, Any]:
     for group, layer in layer_groups(model):
         rng = getattr(layer, "_rng", None)
         if isinstance(rng, np.random.Generator):
+            _without_ahead(layer)
             states[group.removesuffix("/vars")] = rng.bit_generator.state
     return states
+
+
+def _without_ahead(layer: Any) -> None:
+    """A Dropout layer's generator as if no mask had been drawn ahead of time."""
+    discard = getattr(layer, "_discard_ahead", None)
+    if discard is not None:
+        discard()
 
 
 def restore_rng_states(model: Any, state: Any, source: str) -> None:
@@ -60,5 +68,7 @@ def restore_rng_states(model: Any, state: Any, source: str) -> None:
                 f"{source} is corrupted: the random-generator state for {key!r} is invalid ({exc})."
             ) from exc
         plan.append((rng, dict(value)))
+    for layer in owners.values():
+        _without_ahead(layer)
     for rng, value in plan:
         rng.bit_generator.state = value
