@@ -34,7 +34,9 @@ are its own. Per recipe the line holds:
                     (outside its time), as the machine's speed drifts, the
                     third once after training; the steady epochs' median
   floor_ratio       the median over the steady epochs of each epoch's time
-                    divided by the floor measured right after it
+                    divided by its floor: the fastest of the two ways
+                    measured right after it and the BLAS-threads way
+                    measured after training
   test_accuracy     after the last epoch, on the 10,000 test images
   predict_images_per_s, evaluate_images_per_s   on the test images, batch 32
   fused_optimizer   whether the optimizer update ran as one compiled loop

@@ -253,13 +253,14 @@ def test_a_posted_part_runs_while_the_caller_goes_on_and_is_done_when_settled(sp
         "float32")
 
     def posted_mask(seed):
+        """A mask posted to the helper, and the arrays it writes (kept alive)."""
         mask = np.full((128, 512), np.nan, "float32")
-        table = np.zeros((1, ahead.SLOTS), np.int64)
-        assert ahead.mask_task(table[0], np.random.PCG64(seed), 0.25, mask,
+        table, words = np.zeros((1, ahead.SLOTS), np.int64), np.empty(128 * 256, np.uint64)
+        assert ahead.mask_task(table[0], np.random.PCG64(seed), 0.25, mask, words,
                                np.empty(4, np.uint64))
         assert ahead.post(table, 1)
         assert spinner._posted
-        return mask, table
+        return mask, (table, words)
 
     def expected(seed):
         layer = layers.Dropout(0.25)
@@ -268,7 +269,7 @@ def test_a_posted_part_runs_while_the_caller_goes_on_and_is_done_when_settled(sp
         return mask * keep_scale(0.25, mask.dtype)
 
     for then in ("settle", "a product", "a second post"):
-        mask, table = posted_mask(5)
+        mask, arrays = posted_mask(5)
         if then == "settle":
             spinner.settle()
             spinner.settle()  # once is enough; again does nothing

@@ -121,7 +121,10 @@ class Spinner:
         return False
 
     def _offering(self) -> bool:
-        """Whether to offer the next product (False while backing off)."""
+        """Whether to offer the next part (False while backing off); a part
+        posted earlier is finished first."""
+        if self._posted:
+            self.settle()
         if self._skip:
             self._skip -= 1
             return False
@@ -157,8 +160,6 @@ class Spinner:
         """`out = a @ b` here while the helper is offered `out2 = a2 @ b2`; both
         are done on return. False (nothing done) if a BLAS cannot take the
         arrays as NumPy would."""
-        if self._posted:
-            self.settle()
         dtype = out.dtype
         if (dtype not in _FLOATS
                 or any(x.dtype != dtype or x.ndim != 2 for x in (a, b, out, a2, b2, out2))
@@ -209,8 +210,6 @@ class Spinner:
         `here()`, then make sure the offered part is done (run here if the
         helper has not taken it). False, having done nothing, while backing
         off or when the job is held by another thread of the program."""
-        if self._posted:
-            self.settle()
         if not self._offering():
             return False
         woken = self._ensure_running()
@@ -231,8 +230,6 @@ class Spinner:
         is finished (by the helper, or here if the helper has not taken it)
         by `settle`, which every later offer calls first. False (nothing
         offered) while backing off or while the job is busy."""
-        if self._posted:
-            self.settle()
         if not self._offering():
             return False
         self._ensure_running()
@@ -243,13 +240,15 @@ class Spinner:
         return True
 
     def settle(self) -> None:
-        """Make sure the part from `post` is done (from any thread, once)."""
+        """Make sure the part from `post` is done (from any thread, once). In
+        a forked child there is nothing to wait for: the helper that took it
+        did not fork (what it was writing is given up, `MaskAhead`)."""
         if not self._posted:
             return
         with self._settling:
-            if self._posted:
+            if self._posted and self._pid == os.getpid():
                 self._loops.finish_part(self.ctl, self.job, self.scalars)
-                self._posted = False
+            self._posted = False
 
     def offer(self, half: Any) -> bool:
         """Offer a Python job (a `_parallel._Half`); False if the helper is busy

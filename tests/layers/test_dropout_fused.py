@@ -61,7 +61,8 @@ def test_masks_and_outputs_are_the_numpy_lines(fused, dtype, rate, halves, monke
         assert ours.bit_generator.state == numpys.bit_generator.state
 
 
-def test_what_it_does_not_compute_is_left_to_numpy(fused, state_access):
+def test_what_it_does_not_compute_is_left_to_numpy(fused, state_access, monkeypatch):
+    monkeypatch.setattr(_blas, "single_threaded", True)  # a large mask: two halves
     x = np.ones((4, 6), "float32")
     mask, out = np.empty_like(x), np.empty_like(x)
     other = np.random.SFC64(0)  # another bit generator

@@ -1,11 +1,16 @@
 """Dropout masks made ahead by the helper (models/ahead.py): the numbers,
 and the generators' states, are those of a run without it."""
 
+import copy
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 import kerasnp as keras
 from kerasnp import _compiled, _spinning, layers
+from kerasnp.layers.dropout import Dropout
 from kerasnp.models import ahead
 from kerasnp.saving.rng_state import restore_rng_states, rng_states
 
@@ -42,32 +47,102 @@ class _Record(keras.callbacks.Callback):
         self.states.append(rng_states(self.model))
 
 
-def _fit(monkeypatch, made_ahead, **kwargs):
+class _Copy(keras.callbacks.Callback):
+    """A copy of the model after every other batch ("keep the best model")."""
+
+    def __init__(self):
+        super().__init__()
+        self.copies = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch % 2:
+            self.copies.append(copy.deepcopy(self.model))
+
+
+class _Stop(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == 3:
+            raise RuntimeError("stopped by a callback")
+
+
+def _fit(monkeypatch, made_ahead, callback=None):
     with monkeypatch.context() as patch:
         if not made_ahead:
             patch.setattr(ahead.Ahead, "for_layers", classmethod(lambda cls, layers: None))
         model = _model(4)
         x, y = _data()
-        record = _Record()
-        history = model.fit(x, y, batch_size=64, epochs=3, verbose=0, validation_split=0.2,
-                            callbacks=[record] if kwargs.get("record") else [])
-        return model, history.history, record.states
+        try:
+            history = model.fit(x, y, batch_size=64, epochs=3, verbose=0,
+                                validation_split=0.2, callbacks=[callback] if callback else [])
+        except RuntimeError:
+            return model, None
+        return model, history.history
 
 
-@pytest.mark.parametrize("record", [False, True])
-def test_training_with_masks_made_ahead_gives_the_same_numbers(module, monkeypatch, record):
-    reserved = []
-    original = module.mask_task
-    monkeypatch.setattr(module, "mask_task", lambda *a: reserved.append(1) or original(*a))
-    model, history, states = _fit(monkeypatch, True, record=record)
-    assert reserved  # 64x512 and 64x256 masks: both made ahead
-    plain, plain_history, plain_states = _fit(monkeypatch, False, record=record)
-    assert history == plain_history
-    for a, b in zip(model.get_weights(), plain.get_weights(), strict=True):
+def _same(model, other):
+    for a, b in zip(model.get_weights(), other.get_weights(), strict=True):
         assert a.tobytes() == b.tobytes()
-    assert states == plain_states
-    assert rng_states(model) == rng_states(plain)
+    assert rng_states(model) == rng_states(other)
+
+
+def test_training_with_masks_made_ahead_gives_the_same_numbers(module, monkeypatch):
+    taken = []
+    original = Dropout._take_ahead
+    monkeypatch.setattr(Dropout, "_take_ahead",
+                        lambda self, *a: taken.append(original(self, *a)) or taken[-1])
+    model, history = _fit(monkeypatch, True)
+    # 64x512 and 64x256 masks; the first step of an epoch has none made ahead
+    assert sum(mask is not None for mask in taken) >= 2 * 3 * 2
+    plain, plain_history = _fit(monkeypatch, False)
+    assert history == plain_history
+    _same(model, plain)
     assert all(layer._ahead is None for layer in model.layers if hasattr(layer, "_ahead"))
+
+
+@pytest.mark.parametrize("callback", [_Record, _Copy, _Stop])
+def test_callbacks_reading_copying_or_stopping_the_model_see_the_same(module, monkeypatch,
+                                                                     callback):
+    watched, plain_watched = callback(), callback()
+    model, history = _fit(monkeypatch, True, watched)
+    plain, plain_history = _fit(monkeypatch, False, plain_watched)
+    assert history == plain_history
+    _same(model, plain)
+    if callback is _Record:
+        assert watched.states == plain_watched.states
+    if callback is _Copy:
+        assert len(watched.copies) == len(plain_watched.copies) > 0
+        x = _data()[0][:64]
+        for copied, plain_copied in zip(watched.copies, plain_watched.copies, strict=True):
+            _same(copied, plain_copied)
+            # a copy's next masks are those the original would have drawn
+            assert (copied.predict(x, verbose=0).tobytes()
+                    == plain_copied.predict(x, verbose=0).tobytes())
+            pairs = list(zip(copied.layers, plain_copied.layers, strict=True))
+            for (before, _), (layer, plain_layer) in zip(pairs[:-1], pairs[1:], strict=True):
+                if isinstance(layer, Dropout):
+                    h = np.ones((64, before.units), np.float32)
+                    assert (layer._forward_reusing(h, training=True).tobytes()
+                            == plain_layer._forward_reusing(h, training=True).tobytes())
+
+
+_NO_SEEDS_TAKEN = """
+import kerasnp
+from kerasnp import _compiled, layers
+from kerasnp.utils import random
+kerasnp.utils.set_random_seed(0)
+before = random._STATE["drawn"], layers.Dropout(0.1).name
+for name in ("layers.dense_fused", "layers.dropout_fused", "models.ahead_fused"):
+    assert _compiled.load(name) is not None, name
+after = random._STATE["drawn"], layers.Dropout(0.1).name
+assert after[0] == before[0] + 1 and after[1] == "dropout_1", (before, after)
+"""
+
+
+def test_loading_the_compiled_passes_takes_no_seed_and_no_name(module):
+    # a fresh interpreter: this one has loaded them already
+    done = subprocess.run([sys.executable, "-c", _NO_SEEDS_TAKEN], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def _reserved(module, seed=3, shape=(128, 512)):
@@ -132,7 +207,7 @@ def test_small_masks_are_not_made_ahead(module):
     assert not layer._reserve_ahead(np.zeros(module.SLOTS, np.int64))
     plan = ahead.Ahead.for_layers([layer])
     plan.post(32)
-    assert 32 in plan._nothing_for and layer._ahead is None
+    assert 32 in plan._small and layer._ahead is None
 
 
 def test_generators_numpy_does_not_share_are_left_alone(module):

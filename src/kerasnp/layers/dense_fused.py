@@ -110,7 +110,9 @@ def check() -> bool:
             z, part = (rng.normal(size=shape).astype(dtype) for _ in range(2))
             bias = rng.normal(size=shape[1]).astype(dtype)
             z.flat[:8], part.flat[-8:] = specials[: z.size], specials[-part.size:]
-            part.flat[:2] = -z.flat[:2]  # sums of -0.0 or +0.0
+            # (-0.0 + -0.0) + -0.0 and (0.0 + 0.0) + 0.0: relu of signed zeros
+            part.flat[2:4] = z.flat[2:4]
+            bias.flat[2:4] = z.flat[2:4]
             bias.flat[-1:] = -0.0
             for with_part in (True, False):
                 ours = z.copy()

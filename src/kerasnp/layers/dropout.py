@@ -15,11 +15,8 @@ import numpy as np
 from .. import _compiled
 from .._errors import KerasnpError, check_float, check_int
 from ..utils.random import make_rng
+from .dropout_ahead import MaskAhead
 from .layer import Layer
-
-#: masks of at least this many entries are made ahead by the helper in `fit`
-#: (`models/ahead.py`); below, reserving one costs about what it saves
-AHEAD_ENTRIES = 16_384
 
 
 def keep_threshold(rate: float) -> int:
@@ -32,7 +29,7 @@ def keep_scale(rate: float, dtype: np.dtype) -> Any:
     return dtype.type(1.0 / (1.0 - rate))
 
 
-class Dropout(Layer):
+class Dropout(MaskAhead, Layer):
     """Randomly sets inputs to 0 with frequency `rate` during training.
 
     Args:
@@ -74,9 +71,7 @@ class Dropout(Layer):
         self.seed = check_int("Dropout", "seed", seed, allow_none=True)
         self._rng = make_rng(seed)
         self._mask: np.ndarray | None = None
-        # the next training pass's mask, reserved for the spinning helper
-        # (`_reserve_ahead`): (bit generator, its state before, mask, rate)
-        self._ahead: tuple | None = None
+        self._ahead: tuple | None = None  # the next mask, made ahead (MaskAhead)
 
     def call(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
         if self._ahead is not None:
@@ -134,52 +129,6 @@ class Dropout(Layer):
         self._kept(shape, out=mask)
         mask *= keep_scale(self.rate, dtype)
         return np.multiply(inputs, mask, out=out)
-
-    # The next mask ahead of time (`models/ahead.py`): after a training pass
-    # the helper draws the next one from this layer's generator while the
-    # caller goes on; the generator moves on at once, as if it had been
-    # drawn. Anything else that draws from it or reads its state first puts
-    # it back where it was (`_discard_ahead`), so the numbers never change.
-    def _reserve_ahead(self, row: np.ndarray) -> bool:
-        """Describe the next training pass's mask (this pass's shape) in `row`
-        of the helper's table; False (nothing reserved) where it cannot."""
-        mask = self._mask
-        if (mask is None or self._ahead is not None or self.rate in (0, 1)
-                or mask.size < AHEAD_ENTRIES):
-            return False
-        first = self._buffer("mask", mask.shape, mask.dtype)
-        second = self._buffer("mask ahead", mask.shape, mask.dtype)
-        if mask is not first and mask is not second:  # not the training loop's mask
-            return False
-        module = _compiled.load("models.ahead_fused")
-        target = second if mask is first else first  # this pass's is still needed
-        saved = np.empty(4, np.uint64)  # the generator's state before
-        generator = self._rng.bit_generator
-        if module is None or not module.mask_task(row, generator, self.rate, target, saved):
-            return False
-        self._ahead = (generator, saved, target, self.rate)
-        return True
-
-    def _take_ahead(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray | None:
-        """The mask reserved ahead, once made, if it is this pass's; else None,
-        with the generator put back."""
-        generator, _, mask, rate = self._ahead
-        if (generator is self._rng.bit_generator and mask.shape == shape
-                and mask.dtype == dtype and rate == self.rate):
-            self._ahead = None
-            _compiled.load("models.ahead_fused").settle()
-            return mask
-        self._discard_ahead()
-        return None
-
-    def _discard_ahead(self) -> None:
-        """Give up the mask reserved ahead: its generator goes back to its state
-        before the reservation."""
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None:
-            module = _compiled.load("models.ahead_fused")
-            module.settle()  # the helper may still be writing the mask
-            module.restore(ahead[0], ahead[1])
 
     def _backward_reusing(self, grad: np.ndarray, need_input_grad: bool = True,
                           through_activation: bool = True) -> np.ndarray | None:

@@ -131,6 +131,15 @@ def _mask(draws, threshold, scale, inputs, mask, out):  # pragma: no cover - com
         out[i] = inputs[i] * kept
 
 
+@njit(nogil=True, cache=True)
+def _kept(draws, threshold, scale, mask):  # pragma: no cover - compiled
+    """mask = (draws < threshold) * scale: `_mask` without the inputs (a mask
+    made ahead of its pass, `models/ahead_fused.py`)."""
+    zero = scale - scale
+    for i in range(mask.size):
+        mask[i] = scale if draws[i] < threshold else zero
+
+
 _words = threading.local()  # a draw buffer per thread
 
 
@@ -141,27 +150,43 @@ def _buffer(count: int) -> np.ndarray:
     return words[:count]
 
 
+@njit(inline="always")
+def _struct(address):  # pragma: no cover - compiled
+    """NumPy's PCG64 struct at `address` (a generator's `ctypes.state_address`):
+    (whether a 32-bit half draw is buffered, the four state words: state low,
+    state high, increment low, increment high)."""
+    buffered = carray(pointer(address + 8, np.int32(0)), 1)[0] != 0
+    head = carray(pointer(address, np.int64(0)), 1)
+    return buffered, carray(pointer(head[0], np.uint64(0)), 4)
+
+
 @njit(cache=True)
 def _load_state(address, out):  # pragma: no cover - compiled
-    """Read the PCG64 state struct at `address` (NumPy's `state_address`):
-    `out[:] = state high, state low, increment high, increment low`; returns
-    whether a half draw is buffered (`has_uint32`)."""
-    head = carray(pointer(address, np.int64(0)), 2)
-    words = carray(pointer(head[0], np.uint64(0)), 4)  # low 64 bits first
+    """`out[:] = state high, state low, increment high, increment low` of the
+    struct at `address`; returns whether a half draw is buffered."""
+    buffered, words = _struct(address)
     out[0], out[1], out[2], out[3] = words[1], words[0], words[3], words[2]
-    return carray(pointer(address + 8, np.int32(0)), 1)[0] != 0
+    return buffered
 
 
 @njit(cache=True)
 def _store_advanced(address, hi, lo, inc_hi, inc_lo, delta):  # pragma: no cover - compiled
     """Write the state `delta` steps on from (hi, lo) into the struct at `address`."""
     new_hi, new_lo = _advance(hi, lo, inc_hi, inc_lo, delta)
-    head = carray(pointer(address, np.int64(0)), 2)
-    words = carray(pointer(head[0], np.uint64(0)), 4)
+    words = _struct(address)[1]
     words[0], words[1] = new_lo, new_hi
 
 
 _in_place: bool | None = None  # whether NumPy's PCG64 struct is read and written directly
+
+
+def in_place() -> bool:
+    """Whether the generators' state is read and written in NumPy's struct
+    here (`_struct_works`, checked once)."""
+    global _in_place
+    if _in_place is None:
+        _in_place = _struct_works()
+    return _in_place
 
 
 def _struct_works() -> bool:
@@ -179,21 +204,18 @@ def _struct_works() -> bool:
     twin.advance(1000)
     if generator.state != twin.state:
         return False
-    np.random.Generator(generator).integers(0, 2**32, dtype=np.uint32)  # may buffer a half
-    return bool(_load_state(address, words)) == bool(generator.state["has_uint32"])
+    np.random.Generator(generator).integers(0, 2**32, dtype=np.uint32)  # buffers a half
+    return generator.state["has_uint32"] == 1 and bool(_load_state(address, words))
 
 
 def _state(bit_generator: Any) -> tuple[np.uint64, ...] | None:
     """PCG64's (state high, state low, increment high, increment low), or
     None for a generator this module does not compute. Call with its lock.
-    Read from NumPy's struct when `_struct_works` (`bit_generator.state`
+    Read from NumPy's struct where `in_place()` (`bit_generator.state`
     builds dicts of Python ints: several us in a training step)."""
-    global _in_place
     if type(bit_generator) is not np.random.PCG64:
         return None
-    if _in_place is None:
-        _in_place = _struct_works()
-    if _in_place:
+    if in_place():
         words = _state_words()
         if _load_state(bit_generator.ctypes.state_address, words):
             return None  # a buffered half draw: only NumPy knows what to do
@@ -255,7 +277,7 @@ def apply(bit_generator: Any, rate: float, inputs: np.ndarray, mask: np.ndarray,
     x, kept, result = inputs.reshape(-1), mask.reshape(-1), out.reshape(-1)
     spinner = _spinning.spinner() if size >= SPLIT_ENTRIES and _blas.single_threaded else None
     with bit_generator.lock:
-        if spinner is None and _in_place and type(bit_generator) is np.random.PCG64:
+        if spinner is None and in_place() and type(bit_generator) is np.random.PCG64:
             # the lines below in one compiled call (a small mask: the calls cost more)
             return _whole_in_place(bit_generator.ctypes.state_address, _buffer(count),
                                    threshold, scale, x, kept, result)
@@ -287,10 +309,9 @@ def _whole_in_place(address, words, threshold, scale, x, kept, result):  # pragm
     """`_state`, `_draws`, `_mask` and `_advance_generator` for a whole mask
     with NumPy's struct at `address`; False (nothing drawn) if a half draw is
     buffered."""
-    if carray(pointer(address + 8, np.int32(0)), 1)[0] != 0:
+    buffered, state = _struct(address)
+    if buffered:
         return False
-    head = carray(pointer(address, np.int64(0)), 2)
-    state = carray(pointer(head[0], np.uint64(0)), 4)
     hi, lo, inc_hi, inc_lo = state[1], state[0], state[3], state[2]
     _draws(hi, lo, inc_hi, inc_lo, words)
     _mask(words.view(np.uint32)[:x.size], threshold, scale, x, kept, result)

@@ -11,7 +11,7 @@ row of `SLOTS` int64 per mask:
 
     kind, state high, state low, increment high, increment low, draws,
     threshold, mask address, entries, scale (in the mask's dtype, in the
-    slot's first bytes)
+    slot's first bytes), the address of a buffer for the draws
 
 The masks are bit for bit the NumPy lines' (`check` compares them when the
 module is first used).
@@ -38,16 +38,12 @@ _MASK_KIND = {np.dtype("float32"): MASK32, np.dtype("float64"): MASK64}
 def _mask(task, at, like):  # pragma: no cover - compiled
     hi, lo = np.uint64(task[1]), np.uint64(task[2])
     inc_hi, inc_lo = np.uint64(task[3]), np.uint64(task[4])
-    words = np.empty(task[5], np.uint64)
+    words = array_at(task[10], task[5], np.uint64(0))
     dropout_fused._draws(hi, lo, inc_hi, inc_lo, words)
     entries = task[8]
-    draws = words.view(np.uint32)[:entries]
-    threshold = np.uint32(task[6])
-    scale = carray(pointer(at + 9 * 8, like), 1)[0]
-    zero = scale - scale
-    mask = array_at(task[7], entries, like)
-    for i in range(entries):
-        mask[i] = scale if draws[i] < threshold else zero
+    dropout_fused._kept(words.view(np.uint32)[:entries], np.uint32(task[6]),
+                        carray(pointer(at + 9 * 8, like), 1)[0],
+                        array_at(task[7], entries, like))
 
 
 @njit(nogil=True, cache=True)
@@ -73,37 +69,38 @@ def _address(a):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _reserve(row, address, kind, threshold, scale, mask, saved):  # pragma: no cover
+def _reserve(row, address, kind, threshold, scale, mask, words, saved):  # pragma: no cover
     """`mask_task` in one call, with NumPy's PCG64 struct at `address`."""
-    if carray(pointer(address + 8, np.int32(0)), 1)[0] != 0:
+    buffered, state = dropout_fused._struct(address)
+    if buffered:
         return False  # a buffered half draw: only NumPy knows what to do
-    head = carray(pointer(address, np.int64(0)), 2)
-    state = carray(pointer(head[0], np.uint64(0)), 4)  # low 64 bits first
     hi, lo, inc_hi, inc_lo = state[1], state[0], state[3], state[2]
     saved[0], saved[1], saved[2], saved[3] = hi, lo, inc_hi, inc_lo
-    count = (mask.size + 1) // 2
+    count = words.size
     row[0], row[1], row[2], row[3], row[4] = kind, hi, lo, inc_hi, inc_lo
     row[5], row[6], row[7], row[8] = count, threshold, mask.ctypes.data, mask.size
     carray(pointer(row.ctypes.data + 9 * 8, scale), 1)[0] = scale
+    row[10] = words.ctypes.data
     new_hi, new_lo = dropout_fused._advance(hi, lo, inc_hi, inc_lo, count)
     state[0], state[1] = new_lo, new_hi
     return True
 
 
 def mask_task(row: np.ndarray, bit_generator: Any, rate: float, mask: np.ndarray,
-              saved: np.ndarray) -> bool:
+              words: np.ndarray, saved: np.ndarray) -> bool:
     """Describe in `row` the next mask `Dropout` would draw with
     `bit_generator` (the NumPy lines of `Dropout._forward_reusing`, into
-    `mask`, C-contiguous float32/float64) and move the generator past its
-    draws, as drawing would; its state before goes to `saved` (4 uint64, for
-    `restore`). False (nothing changed) for a generator it does not compute."""
+    `mask`, C-contiguous float32/float64; the draws into `words`, uint64, one
+    per two entries) and move the generator past its draws, as drawing
+    would; its state before goes to `saved` (4 uint64, for `restore`).
+    False (nothing changed) for a generator it does not compute."""
     kind = _MASK_KIND.get(mask.dtype)
     if (kind is None or not mask.flags.c_contiguous or type(bit_generator) is not np.random.PCG64
-            or not dropout_fused._in_place):
+            or words.size != (mask.size + 1) // 2 or not dropout_fused.in_place()):
         return False
     with bit_generator.lock:
         return _reserve(row, bit_generator.ctypes.state_address, kind,
-                        keep_threshold(rate), keep_scale(rate, mask.dtype), mask, saved)
+                        keep_threshold(rate), keep_scale(rate, mask.dtype), mask, words, saved)
 
 
 def restore(bit_generator: Any, saved: np.ndarray) -> None:
@@ -129,26 +126,24 @@ def settle() -> None:
 
 
 def check() -> bool:
-    """Whether the tasks give the NumPy lines' masks here."""
-    from ..layers.dropout import Dropout
-
-    if dropout_fused._in_place is None:
-        dropout_fused._in_place = dropout_fused._struct_works()
-    if not dropout_fused._in_place:  # masks are reserved in NumPy's struct only
+    """Whether the tasks give the NumPy lines' masks here (`Dropout._kept`'s
+    draws, written out with a bare generator: no layer, so no seed or name
+    is taken from the program's sequence)."""
+    if not dropout_fused.in_place():  # masks are reserved in NumPy's struct only
         return False
     table = np.zeros((1, SLOTS), np.int64)
     for dtype in (np.float32, np.float64):
         for shape in ((5, 3), (32, 128)):
-            ours, numpys = np.random.default_rng(7), np.random.default_rng(7)
-            mask = np.empty(shape, dtype)
-            if not mask_task(table[0], ours.bit_generator, 0.3, mask, np.empty(4, np.uint64)):
+            ours, numpys = np.random.PCG64(7), np.random.PCG64(7)
+            mask, size = np.empty(shape, dtype), shape[0] * shape[1]
+            words = np.empty((size + 1) // 2, np.uint64)
+            if not mask_task(table[0], ours, 0.3, mask, words, np.empty(4, np.uint64)):
                 return False
             _run(1, _address(table))
-            layer = Dropout(0.3)
-            layer._rng = numpys
-            expected = layer._kept(shape, out=np.empty(shape, dtype))
+            draws = numpys.random_raw((size + 1) // 2).view(np.uint32)[:size]
+            expected = np.less(draws, np.uint32(keep_threshold(0.3))).astype(dtype)
             expected *= keep_scale(0.3, np.dtype(dtype))
-            if (mask.tobytes() != expected.tobytes()
-                    or ours.bit_generator.state != numpys.bit_generator.state):
+            if (mask.tobytes() != expected.reshape(shape).tobytes()
+                    or ours.state != numpys.state):
                 return False
     return True

@@ -36,9 +36,11 @@ class StepPlan:
             checked (`fit` and `evaluate` check all the data first). Only then
             is the fused loss (value and gradient in one pass, without the
             per-batch label checks) used.
+        ahead: whether the helper may make the next step's Dropout masks
+            during this one (`models.ahead`: `fit`'s loop).
     """
 
-    def __init__(self, model: Any, labels_checked: bool = False):
+    def __init__(self, model: Any, labels_checked: bool = False, ahead: bool = False):
         self.model = model
         layers = model._layers_for_training()
         self.variables: list[Any] = []
@@ -74,10 +76,10 @@ class StepPlan:
         self.fused_step = fused_step
         self._grad_buffers: dict[tuple[int, ...], np.ndarray] = {}
         self._copy_for_metrics: bool | None = None
-        # the next step's masks and rows made by the helper (fit's plans only)
+        # the next step's masks made by the helper (fit's plans only)
         self._layers = layers
         self.ahead: Ahead | None = None
-        self._ahead_wanted = labels_checked
+        self._ahead_wanted = ahead
 
     def for_metrics(self, y_pred: np.ndarray) -> np.ndarray:
         """`y_pred` as the compiled metrics may keep it: kerasnp's metrics keep

@@ -124,7 +124,7 @@ class Trainer:
         # a callback may move the start (BackupAndRestore resuming); once, for this fit
         initial_epoch, self._initial_epoch = self._initial_epoch or initial_epoch, None
         logs: dict[str, float] = {}
-        with StopOnInterrupt() as interrupt, self._loop(batch_size):
+        with StopOnInterrupt() as interrupt, self._loop(batch_size, ahead=True):
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 cbs.on_epoch_begin(epoch)
@@ -162,10 +162,11 @@ class Trainer:
         return history
 
     @contextlib.contextmanager
-    def _loop(self, batch_size: int) -> Iterator[None]:
+    def _loop(self, batch_size: int, ahead: bool = False) -> Iterator[None]:
         """The block of `fit`/`evaluate`/`predict`: its steps share one `StepPlan`
-        (the data was checked first) and the BLAS threads suit the batch size."""
-        previous, self._plan = self._plan, StepPlan(self, labels_checked=True)
+        (the data was checked first; `ahead`: see `StepPlan`) and the BLAS
+        threads suit the batch size."""
+        previous, self._plan = self._plan, StepPlan(self, labels_checked=True, ahead=ahead)
         try:
             with _blas.limited(largest_product(self, batch_size)):
                 yield
