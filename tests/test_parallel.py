@@ -352,3 +352,29 @@ def test_the_compiled_passes_train_to_the_numbers_of_the_numpy_lines(compiled, m
     assert with_compiled[0] == numpy_lines[0]
     for a, b in zip(with_compiled[1], numpy_lines[1], strict=True):
         assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("compiled_passes", [True, False])
+def test_a_dropout_layers_backward_pass_done_by_the_dense_layer_below_is_the_same(
+        compiled_passes, monkeypatch):
+    """`Sequential._backward_to` hands a Dropout layer's mask to the Dense layer
+    below (one pass with relu's); the numbers are those of the two passes."""
+    from kerasnp import _compiled
+    from kerasnp.layers.dense import Dense
+
+    if not compiled_passes:
+        monkeypatch.setattr(_compiled, "_loaded", {})
+        monkeypatch.setenv("KERASNP_FUSED", "0")
+    handed = []
+    original = Dense._backward_reusing
+    monkeypatch.setattr(Dense, "_backward_reusing", lambda self, *a, **k: handed.append(
+        k.get("mask") is not None) or original(self, *a, **k))
+    together = _train_recipe_like(5)
+    assert any(handed)
+    monkeypatch.setattr(Dense, "_takes_gradient_mask", False)
+    handed.clear()
+    apart = _train_recipe_like(5)
+    assert not any(handed)
+    assert together[0] == apart[0]
+    for a, b in zip(together[1], apart[1], strict=True):
+        assert a.tobytes() == b.tobytes()

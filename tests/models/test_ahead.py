@@ -16,8 +16,12 @@ from kerasnp.saving.rng_state import restore_rng_states, rng_states
 
 
 @pytest.fixture
-def module(compiled):
-    compiled(_spinning.spinner(), "the spinning helper")
+def module(compiled, monkeypatch):
+    """The compiled masks, with a helper not backing off (other tests' tiny
+    products may have finished before it could take them)."""
+    spinner = compiled(_spinning.spinner(), "the spinning helper")
+    for name in ("_seen", "_missed", "_skip"):
+        monkeypatch.setattr(spinner, name, 0)
     return compiled(_compiled.load("models.ahead_fused"), "the compiled masks made ahead")
 
 

@@ -136,22 +136,33 @@ class Dense(Layer):
             self._z, self._y = None, fast[0](z)
         return self._y
 
+    #: `Sequential._backward_to` may hand this layer the mask of a Dropout
+    #: layer above it instead of that layer's backward pass (`mask=`)
+    _takes_gradient_mask = True
+
     def _backward_reusing(self, grad: np.ndarray, need_input_grad: bool = True,
-                          through_activation: bool = True) -> np.ndarray | None:
+                          through_activation: bool = True,
+                          mask: np.ndarray | None = None) -> np.ndarray | None:
+        """See `Layer._backward_reusing`; with `mask`, the gradient of this
+        layer's output is `grad * mask` (a Dropout layer's backward pass)."""
         if (self._z is not None or grad.ndim != 2 or grad.dtype != self.kernel.value.dtype
                 or self.activity_regularizer is not None):
+            if mask is not None:
+                grad = np.multiply(grad, mask, out=self._buffer("masked", grad.shape))
             return super()._backward_reusing(grad, need_input_grad, through_activation)
         d_bias = None if self.bias is None else self._buffer("dbias", (self.units,))
         summed = False
-        if through_activation:
-            backward = activations.in_place(self.activation)[1]
-            if backward is not None:
-                dz = self._buffer("dz", grad.shape)
-                fused = (_compiled.load("layers.dense_fused")
-                         if d_bias is not None and self.activation is activations.relu else None)
-                # the two lines below (relu's and the bias's) in one compiled pass
-                summed = fused is not None and fused.relu_backward(self._y, grad, dz, d_bias)
-                grad = dz if summed else backward(self._y, grad, dz)
+        backward = activations.in_place(self.activation)[1] if through_activation else None
+        if backward is not None:
+            dz = self._buffer("dz", grad.shape)
+            fused = (_compiled.load("layers.dense_fused")
+                     if d_bias is not None and self.activation is activations.relu else None)
+            # the lines below (Dropout's, relu's and the bias's) in one compiled pass
+            summed = fused is not None and fused.relu_backward(self._y, grad, dz, d_bias, mask)
+        if not summed and mask is not None:
+            grad = np.multiply(grad, mask, out=self._buffer("masked", grad.shape))
+        if backward is not None:
+            grad = dz if summed else backward(self._y, grad, dz)
         kernel = self.kernel.value
         dkernel = self._buffer("dkernel", kernel.shape)
         _parallel.matmul(self._inputs.T, grad, dkernel)

@@ -14,10 +14,13 @@ measured; `check` compares).
 
 Backward, `Dense._backward_reusing` computes
 
+    grad = grad * mask           # a Dropout layer above's backward pass,
+                                 # handed over by `Sequential._backward_to`
     dz = (y > 0) * grad          # activations._relu_backward_into
     d_bias = dz.sum(axis=0)      # NumPy adds the rows in order
 
-two passes over a batch-by-units array (about 18 us at 128x512). Here one
+two or three passes over a batch-by-units array (the last two about 18 us
+at 128x512). Here one
 loop does both, with the same operations in the same order (the 0/1 factor
 as a float times the gradient, so NaN and -0.0 come out as NumPy's; each
 column summed row after row, from zero), so the numbers are bit for
@@ -81,18 +84,35 @@ def bias_relu(z: np.ndarray, part: np.ndarray | None, bias: np.ndarray) -> bool:
     return True
 
 
-def relu_backward(y: np.ndarray, grad: np.ndarray, dz: np.ndarray,
-                  d_bias: np.ndarray) -> bool:
+@njit(nogil=True, cache=True)
+def _masked_relu_backward_and_sum(y, grad, mask, dz, d_bias):  # pragma: no cover - compiled
+    rows, cols = y.shape
+    one, zero = grad.dtype.type(1.0), grad.dtype.type(0.0)
+    d_bias[:] = zero
+    for r in range(rows):
+        for c in range(cols):
+            value = (one if y[r, c] > 0 else zero) * (grad[r, c] * mask[r, c])
+            dz[r, c] = value
+            d_bias[c] += value
+
+
+def relu_backward(y: np.ndarray, grad: np.ndarray, dz: np.ndarray, d_bias: np.ndarray,
+                  mask: np.ndarray | None = None) -> bool:
     """`dz = (y > 0) * grad` and `d_bias = dz.sum(axis=0)` for 2-D arrays of
-    one float dtype; False (nothing written) for arrays it does not take."""
+    one float dtype, with `grad * mask` for `grad` if a mask is given (the
+    Dropout layer above's backward pass, `Sequential._backward_to`); False
+    (nothing written) for arrays it does not take."""
     dtype = grad.dtype
-    if (dtype not in _FLOATS or y.dtype != dtype or dz.dtype != dtype
-            or d_bias.dtype != dtype or y.ndim != 2 or y.shape != grad.shape
-            or dz.shape != grad.shape or d_bias.shape != grad.shape[1:] or not grad.shape[0]
-            or not (y.flags.c_contiguous and grad.flags.c_contiguous
-                    and dz.flags.c_contiguous and d_bias.flags.c_contiguous)):
+    arrays = (y, grad, dz) if mask is None else (y, grad, dz, mask)
+    if (dtype not in _FLOATS or d_bias.dtype != dtype or d_bias.shape != grad.shape[1:]
+            or grad.ndim != 2 or not grad.shape[0] or not d_bias.flags.c_contiguous
+            or any(a.dtype != dtype or a.shape != grad.shape or not a.flags.c_contiguous
+                   for a in arrays)):
         return False
-    _relu_backward_and_sum(y, grad, dz, d_bias)
+    if mask is None:
+        _relu_backward_and_sum(y, grad, dz, d_bias)
+    else:
+        _masked_relu_backward_and_sum(y, grad, mask, dz, d_bias)
     return True
 
 
@@ -132,12 +152,16 @@ def check() -> bool:
             grad = rng.normal(size=shape).astype(dtype)
             grad.flat[:3] = [np.nan, -0.0, np.inf][: grad.size]
             y.flat[-1:] = np.nan
-            dz, d_bias = np.empty_like(grad), np.empty(shape[1], dtype)
-            if not relu_backward(y, grad, dz, d_bias):
-                return False
-            with np.errstate(invalid="ignore"):  # inf * 0
-                expected = _relu_backward_into(y, grad, np.empty_like(grad))
-            if (dz.tobytes() != expected.tobytes()
-                    or d_bias.tobytes() != expected.sum(axis=0).tobytes()):
-                return False
+            mask = (rng.random(shape) < 0.8).astype(dtype) * dtype.type(1.25)
+            mask.flat[-2:] = [np.inf, -0.0][-mask.size:]
+            for masked in (False, True):
+                dz, d_bias = np.empty_like(grad), np.empty(shape[1], dtype)
+                if not relu_backward(y, grad, dz, d_bias, mask if masked else None):
+                    return False
+                with np.errstate(invalid="ignore", over="ignore"):  # inf * 0
+                    above = grad * mask if masked else grad  # Dropout's backward
+                    expected = _relu_backward_into(y, above, np.empty_like(grad))
+                if (dz.tobytes() != expected.tobytes()
+                        or d_bias.tobytes() != expected.sum(axis=0).tobytes()):
+                    return False
     return True

@@ -130,6 +130,16 @@ class Dropout(MaskAhead, Layer):
         mask *= keep_scale(self.rate, dtype)
         return np.multiply(inputs, mask, out=out)
 
+    def _gradient_mask(self, grad: np.ndarray) -> np.ndarray | None:
+        """The mask `_backward_reusing` would multiply `grad` by, for a Dense
+        layer below to apply in its own pass (`Sequential._backward_to`);
+        None where the backward pass is not that product."""
+        mask = self._mask
+        if (mask is None or grad.dtype != mask.dtype or grad.shape != mask.shape
+                or self.activity_regularizer is not None):
+            return None
+        return mask
+
     def _backward_reusing(self, grad: np.ndarray, need_input_grad: bool = True,
                           through_activation: bool = True) -> np.ndarray | None:
         if (self._mask is None or grad.dtype != self._mask.dtype

@@ -151,9 +151,20 @@ class Sequential(Model):
         layer would pass to its inputs."""
         layers = self._layers
         last = len(layers) - 1
+        mask = None  # a Dropout layer's, handed to the Dense layer below it
         for i in range(last, start - 1, -1):
-            grad = layers[i]._backward_reusing(grad, i > start,
-                                               through_last_activation or i < last)
+            layer = layers[i]
+            if mask is None and i > start and getattr(layers[i - 1], "_takes_gradient_mask",
+                                                      False):
+                mask = getattr(layer, "_gradient_mask", _no_mask)(grad)
+                if mask is not None:
+                    continue  # its backward pass, grad * mask, in the Dense layer's
+            through = through_last_activation or i < last
+            if mask is None:
+                grad = layer._backward_reusing(grad, i > start, through)
+            else:
+                grad = layer._backward_reusing(grad, i > start, through, mask=mask)
+                mask = None
 
     # ----------------------------------------------------------------- weights
     @property
@@ -223,3 +234,7 @@ class Sequential(Model):
 
     def __repr__(self) -> str:
         return f"<Sequential name={self.name}, layers={len(self._layers)}, built={self.built}>"
+
+
+def _no_mask(grad: np.ndarray) -> None:
+    return None
