@@ -120,6 +120,11 @@ class Spinner:
             return True
         return False
 
+    @property
+    def backing_off(self) -> bool:
+        """Whether offers are paused now (another program holds the core)."""
+        return self._skip > 0
+
     def _offering(self) -> bool:
         """Whether to offer the next part (False while backing off); a part
         posted earlier is finished first."""

@@ -221,3 +221,18 @@ def test_generators_numpy_does_not_share_are_left_alone(module):
     before = layer._rng.bit_generator.state["state"]["state"].tolist()
     assert not layer._reserve_ahead(np.zeros(module.SLOTS, np.int64))
     assert layer._rng.bit_generator.state["state"]["state"].tolist() == before
+
+
+def test_nothing_is_reserved_while_the_helper_backs_off(module, monkeypatch):
+    layer = layers.Dropout(0.3, seed=1)
+    layer._forward_reusing(np.ones((128, 512), np.float32), training=True)
+    before = layer._rng.bit_generator.state
+    plan = ahead.Ahead.for_layers([layer])
+    monkeypatch.setattr(_spinning.spinner(), "_skip", 10)  # another program holds the core
+    plan.post(128)
+    assert layer._ahead is None and layer._rng.bit_generator.state == before
+    monkeypatch.setattr(_spinning.spinner(), "_skip", 0)
+    plan.post(128)
+    assert layer._ahead is not None
+    plan.finish()
+    assert layer._ahead is None and layer._rng.bit_generator.state == before

@@ -44,8 +44,8 @@ class Ahead:
     def post(self, rows: int) -> None:
         """Reserve and offer the next step's masks after a forward pass of
         `rows` rows; nothing if the helper cannot take them now."""
-        if rows in self._small:
-            return
+        if rows in self._small or _spinning.spinner().backing_off:
+            return  # (backing off, the helper would not take them)
         module = _compiled.load("models.ahead_fused")
         module.settle()  # the table is rewritten: the last job must be done
         count, reserved = 0, []
