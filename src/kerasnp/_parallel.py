@@ -147,18 +147,23 @@ def in_halves(fn: Callable[..., Any], first: tuple, second: tuple) -> None:
     half.join()
 
 
+def _size(a: np.ndarray, b: np.ndarray) -> int:
+    """The multiply-adds of `a @ b` (2-D)."""
+    return a.shape[0] * a.shape[1] * b.shape[1]
+
+
 def _splits(a: np.ndarray, b: np.ndarray) -> bool:
     """Whether `a @ b` is computed as two products (see `SPLIT_PRODUCT`)."""
-    return _blas.single_threaded and a.shape[0] * a.shape[1] * b.shape[1] >= SPLIT_PRODUCT
+    return _blas.single_threaded and _size(a, b) >= SPLIT_PRODUCT
 
 
-def _two_products(first: tuple, second: tuple, size: int) -> None:
+def _two_products(first: tuple, second: tuple) -> None:
     """`np.matmul(a, b, out=out)` for `first` and `second` (each `(a, b, out)`),
     the second offered to a helper thread."""
     spinner = _spinning.spinner()
     if spinner is not None and spinner.products(*first, *second):
         return
-    if size >= WAKE_PRODUCT:
+    if _size(*first[:2]) + _size(*second[:2]) >= WAKE_PRODUCT:
         in_halves(_matmul_into, first, second)
     else:  # the same two products, without waking a thread for them
         _matmul_into(*first)
@@ -173,7 +178,7 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     if rows < 2 or not _splits(a, b):
         return np.matmul(a, b, out=out)
     h = rows // 2
-    _two_products((a[:h], b, out[:h]), (a[h:], b, out[h:]), rows * a.shape[1] * b.shape[1])
+    _two_products((a[:h], b, out[:h]), (a[h:], b, out[h:]))
     return out
 
 
@@ -202,8 +207,7 @@ def kernel_terms(x: np.ndarray, kernel: np.ndarray, out: np.ndarray) -> np.ndarr
         return None
     h = inner // 2
     part = _scratch(out.shape, out.dtype)
-    _two_products((x[:, :h], kernel[:h], out), (x[:, h:], kernel[h:], part),
-                  rows * inner * kernel.shape[1])
+    _two_products((x[:, :h], kernel[:h], out), (x[:, h:], kernel[h:], part))
     return part
 
 
@@ -216,8 +220,7 @@ def transposed_kernel_product(grad: np.ndarray, kernel: np.ndarray,
     if not _splits(grad, kernel_t) or len(kernel) < 2:
         return np.matmul(grad, kernel_t, out=out)
     h = len(kernel) // 2
-    _two_products((grad, kernel[:h].T, out[:, :h]), (grad, kernel[h:].T, out[:, h:]),
-                  grad.shape[0] * grad.shape[1] * len(kernel))
+    _two_products((grad, kernel[:h].T, out[:, :h]), (grad, kernel[h:].T, out[:, h:]))
     return out
 
 

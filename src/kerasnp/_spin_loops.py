@@ -330,7 +330,7 @@ def _run_part(job, scalars):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _address_after(a, h):  # pragma: no cover - compiled
+def address_after(a, h):  # pragma: no cover - compiled
     return 0 if a is None else a.ctypes.data + h * a.itemsize
 
 
@@ -353,8 +353,8 @@ def _put_scalars(scalars, single, values):  # pragma: no cover - compiled
 def offer_part(ctl, job, scalars, function, h, g, a1, a2, a3, a4, values):  # pragma: no cover
     """`offer_call` for elements `[h:]` of an update by the loop at `function`
     (its arrays' addresses from element `h` on, 0 for None)."""
-    addresses = (_address_after(g, h), _address_after(a1, h), _address_after(a2, h),
-                 _address_after(a3, h), _address_after(a4, h))
+    addresses = (address_after(g, h), address_after(a1, h), address_after(a2, h),
+                 address_after(a3, h), address_after(a4, h))
     return offer_call(ctl, job, scalars, function, g.size - h, addresses, g.itemsize == 4,
                       values)
 

@@ -215,10 +215,8 @@ class Spinner:
         `here()`, then make sure the offered part is done (run here if the
         helper has not taken it). False, having done nothing, while backing
         off or when the job is held by another thread of the program."""
-        if not self._offering():
-            return False
-        woken = self._ensure_running()
-        if not offer(self.ctl, self.job, self.scalars, *arguments):
+        woken = self._offer(offer, arguments)
+        if woken is None:
             return False
         try:
             here()
@@ -235,14 +233,21 @@ class Spinner:
         is finished (by the helper, or here if the helper has not taken it)
         by `settle`, which every later offer calls first. False (nothing
         offered) while backing off or while the job is busy."""
-        if not self._offering():
-            return False
-        self._ensure_running()
-        if not self._loops.offer_call(self.ctl, self.job, self.scalars, function, count, params,
-                                      single, values):
+        if self._offer(self._loops.offer_call, (function, count, params, single, values)) is None:
             return False
         self._posted = True
         return True
+
+    def _offer(self, offer: Any, arguments: tuple) -> bool | None:
+        """`offer(ctl, job, scalars, *arguments)` a part to the helper: None
+        (nothing offered) while backing off or when the job is held by another
+        thread of the program, else whether the helper had to be woken."""
+        if not self._offering():
+            return None
+        woken = self._ensure_running()
+        if not offer(self.ctl, self.job, self.scalars, *arguments):
+            return None
+        return woken
 
     def settle(self) -> None:
         """Make sure the part from `post` is done (from any thread, once). In

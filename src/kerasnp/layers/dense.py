@@ -136,9 +136,7 @@ class Dense(Layer):
             self._z, self._y = None, fast[0](z)
         return self._y
 
-    #: `Sequential._backward_to` may hand this layer the mask of a Dropout
-    #: layer above it instead of that layer's backward pass (`mask=`)
-    _takes_gradient_mask = True
+    _takes_gradient_mask = True  # see `Layer._gradient_mask`
 
     def _backward_reusing(self, grad: np.ndarray, need_input_grad: bool = True,
                           through_activation: bool = True,
@@ -147,9 +145,8 @@ class Dense(Layer):
         layer's output is `grad * mask` (a Dropout layer's backward pass)."""
         if (self._z is not None or grad.ndim != 2 or grad.dtype != self.kernel.value.dtype
                 or self.activity_regularizer is not None):
-            if mask is not None:
-                grad = np.multiply(grad, mask, out=self._buffer("masked", grad.shape))
-            return super()._backward_reusing(grad, need_input_grad, through_activation)
+            return super()._backward_reusing(self._masked(grad, mask), need_input_grad,
+                                             through_activation)
         d_bias = None if self.bias is None else self._buffer("dbias", (self.units,))
         summed = False
         backward = activations.in_place(self.activation)[1] if through_activation else None
@@ -159,10 +156,12 @@ class Dense(Layer):
                      if d_bias is not None and self.activation is activations.relu else None)
             # the lines below (Dropout's, relu's and the bias's) in one compiled pass
             summed = fused is not None and fused.relu_backward(self._y, grad, dz, d_bias, mask)
-        if not summed and mask is not None:
-            grad = np.multiply(grad, mask, out=self._buffer("masked", grad.shape))
-        if backward is not None:
-            grad = dz if summed else backward(self._y, grad, dz)
+        if summed:
+            grad = dz
+        else:
+            grad = self._masked(grad, mask)
+            if backward is not None:
+                grad = backward(self._y, grad, dz)
         kernel = self.kernel.value
         dkernel = self._buffer("dkernel", kernel.shape)
         _parallel.matmul(self._inputs.T, grad, dkernel)
@@ -173,6 +172,11 @@ class Dense(Layer):
             return None
         return _parallel.transposed_kernel_product(grad, kernel,
                                                     self._buffer("dx", self._inputs.shape))
+
+    def _masked(self, grad: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        """`grad * mask` (the Dropout layer above's backward pass), or `grad`."""
+        return grad if mask is None else np.multiply(grad, mask,
+                                                     out=self._buffer("masked", grad.shape))
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return tuple(input_shape[:-1]) + (self.units,)

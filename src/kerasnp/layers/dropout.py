@@ -131,9 +131,8 @@ class Dropout(MaskAhead, Layer):
         return np.multiply(inputs, mask, out=out)
 
     def _gradient_mask(self, grad: np.ndarray) -> np.ndarray | None:
-        """The mask `_backward_reusing` would multiply `grad` by, for a Dense
-        layer below to apply in its own pass (`Sequential._backward_to`);
-        None where the backward pass is not that product."""
+        """See `Layer._gradient_mask`: the training pass's mask, when `grad`
+        matches it (not with `noise_shape`'s broadcast mask)."""
         mask = self._mask
         if (mask is None or grad.dtype != mask.dtype or grad.shape != mask.shape
                 or self.activity_regularizer is not None):
@@ -142,12 +141,12 @@ class Dropout(MaskAhead, Layer):
 
     def _backward_reusing(self, grad: np.ndarray, need_input_grad: bool = True,
                           through_activation: bool = True) -> np.ndarray | None:
-        if (self._mask is None or grad.dtype != self._mask.dtype
-                or self.activity_regularizer is not None):
+        mask = self._gradient_mask(grad)
+        if mask is None:
             return super()._backward_reusing(grad, need_input_grad, through_activation)
         if not need_input_grad:
             return None
-        return np.multiply(grad, self._mask, out=self._buffer("dx", grad.shape, grad.dtype))
+        return np.multiply(grad, mask, out=self._buffer("dx", grad.shape, grad.dtype))
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

@@ -36,13 +36,18 @@ class MaskAhead:
     _ahead: tuple | None
     rate: float
 
+    def _ahead_worth(self) -> bool:
+        """Whether this layer's next mask is one to make ahead: the last
+        training pass made one of `AHEAD_ENTRIES` or more."""
+        mask = self._mask
+        return mask is not None and mask.size >= AHEAD_ENTRIES and self.rate not in (0, 1)
+
     def _reserve_ahead(self, row: np.ndarray) -> bool:
         """Describe the next training pass's mask (this pass's shape) in `row`
         of the helper's table; False (nothing reserved) where it cannot."""
-        mask = self._mask
-        if (mask is None or self._ahead is not None or self.rate in (0, 1)
-                or mask.size < AHEAD_ENTRIES):
+        if self._ahead is not None or not self._ahead_worth():
             return False
+        mask = self._mask
         shape, dtype = mask.shape, mask.dtype
         first, second = self._buffer("mask", shape, dtype), self._buffer("mask ahead", shape, dtype)
         if mask is not first and mask is not second:  # not the training loop's mask

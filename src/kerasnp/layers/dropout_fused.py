@@ -160,6 +160,19 @@ def _struct(address):  # pragma: no cover - compiled
     return buffered, carray(pointer(head[0], np.uint64(0)), 4)
 
 
+@njit(inline="always")
+def _claim(address, count):  # pragma: no cover - compiled
+    """Move the struct at `address` `count` draws on, as drawing them would:
+    (done, and the state it held: high, low, increment high, increment low);
+    not done, nothing changed, if a half draw is buffered."""
+    buffered, state = _struct(address)
+    hi, lo, inc_hi, inc_lo = state[1], state[0], state[3], state[2]
+    if not buffered:
+        new_hi, new_lo = _advance(hi, lo, inc_hi, inc_lo, count)
+        state[0], state[1] = new_lo, new_hi
+    return not buffered, hi, lo, inc_hi, inc_lo
+
+
 @njit(cache=True)
 def _load_state(address, out):  # pragma: no cover - compiled
     """`out[:] = state high, state low, increment high, increment low` of the
@@ -309,15 +322,11 @@ def _whole_in_place(address, words, threshold, scale, x, kept, result):  # pragm
     """`_state`, `_draws`, `_mask` and `_advance_generator` for a whole mask
     with NumPy's struct at `address`; False (nothing drawn) if a half draw is
     buffered."""
-    buffered, state = _struct(address)
-    if buffered:
-        return False
-    hi, lo, inc_hi, inc_lo = state[1], state[0], state[3], state[2]
-    _draws(hi, lo, inc_hi, inc_lo, words)
-    _mask(words.view(np.uint32)[:x.size], threshold, scale, x, kept, result)
-    new_hi, new_lo = _advance(hi, lo, inc_hi, inc_lo, words.size)
-    state[0], state[1] = new_lo, new_hi
-    return True
+    done, hi, lo, inc_hi, inc_lo = _claim(address, words.size)
+    if done:
+        _draws(hi, lo, inc_hi, inc_lo, words)
+        _mask(words.view(np.uint32)[:x.size], threshold, scale, x, kept, result)
+    return done
 
 
 @njit(cache=True)

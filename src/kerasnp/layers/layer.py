@@ -183,6 +183,16 @@ class Layer:
             return self.backward(grad, through_activation=False)
         return self.backprop(grad)
 
+    #: whether `_backward_reusing` takes `mask=`: the mask of the layer above
+    #: it, whose backward pass (`grad * mask`) it then does in its own
+    _takes_gradient_mask = False
+
+    def _gradient_mask(self, grad: np.ndarray) -> np.ndarray | None:
+        """The mask this layer's backward pass multiplies `grad` by, if that
+        is all it does (Dropout's), for the layer below to apply in its own
+        pass (`Sequential._backward_to`); None otherwise."""
+        return None
+
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: Any = None) -> np.ndarray:
         """This layer's reusable array `name` of `shape` (one per batch size, and
         per dtype when one is asked for)."""

@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 
 from .. import _compiled, _spinning
-from ..layers import dropout_ahead
 
 
 class Ahead:
@@ -54,8 +53,7 @@ class Ahead:
                 reserved.append(layer)
                 count += 1
         if not count:
-            if all(layer._mask is None or layer._mask.size < dropout_ahead.AHEAD_ENTRIES
-                   for layer in self.layers):
+            if not any(layer._ahead_worth() for layer in self.layers):
                 self._small.add(rows)  # `seed`'s: not worth asking again
         elif not module.post(self.table, count):
             for layer in reserved:

@@ -25,7 +25,7 @@ import numpy as np
 from numba import carray, njit
 
 from .. import _spinning
-from .._spin_loops import array_at, compiled_part, pointer
+from .._spin_loops import address_after, array_at, compiled_part, pointer
 from ..layers import dropout_fused
 from ..layers.dropout import keep_scale, keep_threshold
 
@@ -64,26 +64,16 @@ def _part(count, p, s):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _address(a):  # pragma: no cover - compiled
-    return a.ctypes.data
-
-
-@njit(cache=True)
 def _reserve(row, address, kind, threshold, scale, mask, words, saved):  # pragma: no cover
     """`mask_task` in one call, with NumPy's PCG64 struct at `address`."""
-    buffered, state = dropout_fused._struct(address)
-    if buffered:
-        return False  # a buffered half draw: only NumPy knows what to do
-    hi, lo, inc_hi, inc_lo = state[1], state[0], state[3], state[2]
-    saved[0], saved[1], saved[2], saved[3] = hi, lo, inc_hi, inc_lo
-    count = words.size
-    row[0], row[1], row[2], row[3], row[4] = kind, hi, lo, inc_hi, inc_lo
-    row[5], row[6], row[7], row[8] = count, threshold, mask.ctypes.data, mask.size
-    carray(pointer(row.ctypes.data + 9 * 8, scale), 1)[0] = scale
-    row[10] = words.ctypes.data
-    new_hi, new_lo = dropout_fused._advance(hi, lo, inc_hi, inc_lo, count)
-    state[0], state[1] = new_lo, new_hi
-    return True
+    done, hi, lo, inc_hi, inc_lo = dropout_fused._claim(address, words.size)
+    if done:  # (not with a buffered half draw: only NumPy knows what to do)
+        saved[0], saved[1], saved[2], saved[3] = hi, lo, inc_hi, inc_lo
+        row[0], row[1], row[2], row[3], row[4] = kind, hi, lo, inc_hi, inc_lo
+        row[5], row[6], row[7], row[8] = words.size, threshold, mask.ctypes.data, mask.size
+        carray(pointer(row.ctypes.data + 9 * 8, scale), 1)[0] = scale
+        row[10] = words.ctypes.data
+    return done
 
 
 def mask_task(row: np.ndarray, bit_generator: Any, rate: float, mask: np.ndarray,
@@ -115,7 +105,7 @@ def post(table: np.ndarray, count: int) -> bool:
     or when it is busy or backing off."""
     spinner = _spinning.spinner()
     return spinner is not None and spinner.post(compiled_part(_part), count,
-                                                (_address(table),), False, (0.0,))
+                                                (address_after(table, 0),), False, (0.0,))
 
 
 def settle() -> None:
@@ -139,7 +129,7 @@ def check() -> bool:
             words = np.empty((size + 1) // 2, np.uint64)
             if not mask_task(table[0], ours, 0.3, mask, words, np.empty(4, np.uint64)):
                 return False
-            _run(1, _address(table))
+            _run(1, address_after(table, 0))
             draws = numpys.random_raw((size + 1) // 2).view(np.uint32)[:size]
             expected = np.less(draws, np.uint32(keep_threshold(0.3))).astype(dtype)
             expected *= keep_scale(0.3, np.dtype(dtype))

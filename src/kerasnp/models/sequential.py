@@ -154,9 +154,8 @@ class Sequential(Model):
         mask = None  # a Dropout layer's, handed to the Dense layer below it
         for i in range(last, start - 1, -1):
             layer = layers[i]
-            if mask is None and i > start and getattr(layers[i - 1], "_takes_gradient_mask",
-                                                      False):
-                mask = getattr(layer, "_gradient_mask", _no_mask)(grad)
+            if mask is None and i > start and layers[i - 1]._takes_gradient_mask:
+                mask = layer._gradient_mask(grad)
                 if mask is not None:
                     continue  # its backward pass, grad * mask, in the Dense layer's
             through = through_last_activation or i < last
@@ -235,6 +234,3 @@ class Sequential(Model):
     def __repr__(self) -> str:
         return f"<Sequential name={self.name}, layers={len(self._layers)}, built={self.built}>"
 
-
-def _no_mask(grad: np.ndarray) -> None:
-    return None
