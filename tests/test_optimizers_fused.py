@@ -152,3 +152,112 @@ def test_an_update_after_the_arrays_changed_checks_them_again(numba_loops):
     w2 = np.ones(6, "float32")
     assert fused.run("sgd", (g, w2, None), (0.1, 0.0, False), views)
     np.testing.assert_array_equal(w2, np.float32(1.0) - np.float32(0.5) * np.float32(0.1))
+
+
+TOGETHER = ["adam", "adam-amsgrad", "adamw", "adam-clipnorm", "rmsprop",
+            "rmsprop-centered-momentum", "rmsprop-momentum"]
+
+
+def _train_in_buffers(make, dtype, shapes, steps=6, counts=None):
+    """`_train`, with each step's gradients written into the same arrays (as
+    `fit` does), so the optimizer may update all the variables together."""
+    rng = np.random.default_rng(4)
+    variables = [Variable(rng.standard_normal(s).astype(dtype), f"w{i}")
+                 for i, s in enumerate(shapes)]
+    grads = [np.empty(s, dtype) for s in shapes]
+    opt = make()
+    for _ in range(steps):
+        for g in grads:
+            g[...] = rng.standard_normal(g.shape) * rng.choice([1e-4, 1.0, 30.0])
+        opt.apply(grads, variables)
+    return [v.value.copy() for v in variables] + [s.value.copy() for s in opt.variables]
+
+
+def _counting_together(monkeypatch):
+    done = []
+    real = fused.run_together
+
+    def counting(name, rows, scalars, memo):
+        done.append(real(name, rows, scalars, memo))
+        return done[-1]
+
+    monkeypatch.setattr(fused, "run_together", counting)
+    return done
+
+
+@pytest.mark.parametrize("single_threaded", [False, True])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", TOGETHER)
+def test_variables_updated_together_equal_numpy_bit_for_bit(numba_loops, monkeypatch, case,
+                                                            dtype, single_threaded):
+    # 90k elements in all: on one BLAS thread, the helper updates the second half
+    from kerasnp import _blas
+
+    monkeypatch.setattr(_blas, "single_threaded", single_threaded)
+    shapes = [(300, 290), (290,), (13, 7), (7,), ()]
+    done = _counting_together(monkeypatch)
+    together = _train_in_buffers(CASES[case], dtype, shapes)
+    if "clip" not in case:  # (a gradient not clipped is passed as it is, not in a buffer)
+        assert done == [False] + [True] * 5  # the first sight of the arrays: one by one
+    monkeypatch.setattr(fused, "_compiled", {})
+    _same(together, _train_in_buffers(CASES[case], dtype, shapes))
+
+
+def test_new_arrays_each_step_are_updated_one_by_one(numba_loops, monkeypatch):
+    done = _counting_together(monkeypatch)
+    _train(CASES["adam"], "float32", steps=3)
+    assert done == [False] * 3
+
+
+@pytest.mark.parametrize("arrays", ["overlapping", "mixed dtypes", "strided"])
+def test_arrays_one_loop_cannot_take_are_updated_one_by_one(numba_loops, monkeypatch, arrays):
+    done = _counting_together(monkeypatch)
+    big = np.zeros(12, "float32")
+    if arrays == "overlapping":  # one gradient array for two variables
+        grads = [big[:6], big[:6]]
+    elif arrays == "mixed dtypes":
+        grads = [big[:6], np.zeros(6)]
+    else:
+        grads = [big[:6], big[::2]]
+    variables = [Variable(np.ones(6, g.dtype), f"w{i}") for i, g in enumerate(grads)]
+
+    def run(opt):
+        for step in range(3):
+            for g in grads:
+                g[...] = step + 1.0
+            opt.apply(grads, variables)
+        return [v.value.copy() for v in variables]
+
+    first = run(Adam(0.1))
+    assert done == [False] * 3
+    monkeypatch.setattr(fused, "_compiled", {})
+    for v in variables:
+        v.value[...] = 1.0
+    _same(first, run(Adam(0.1)))
+
+
+def test_a_subclass_with_its_own_update_is_not_updated_together(numba_loops, monkeypatch):
+    class Halved(Adam):
+        def update_step(self, gradient, variable, learning_rate):
+            super().update_step(gradient * 0.5, variable, learning_rate)
+
+    done = _counting_together(monkeypatch)
+    w, g = Variable(np.ones(4, "float32"), "w"), np.ones(4, "float32")
+    opt = Halved(0.1)
+    for _ in range(3):
+        opt.apply([g], [w])
+    assert done == []
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copied_optimizer_forgets_the_originals_arrays(numba_loops, how):
+    import copy
+    import pickle
+
+    memo = fused.Together()
+    g, w = np.ones(4, "float32"), np.ones(4, "float32")
+    rows = [(g, np.zeros(4, "float32"), np.zeros(4, "float32"), w, None)]
+    assert not fused.run_together("adam", rows, (0.1, 0.001, 1e-7, 0.01), memo)
+    assert fused.run_together("adam", rows, (0.1, 0.001, 1e-7, 0.01), memo)
+    copied = copy.deepcopy(memo) if how == "deepcopy" else pickle.loads(pickle.dumps(memo))
+    assert copied.arrays is None and copied.table is None

@@ -256,29 +256,41 @@ def array_at(address, n, like):  # pragma: no cover - compiled
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def _adam_part(n, p, s, like):  # pragma: no cover - compiled
+def _adam_at(n, g, m, v, w, v_hat, s, like):  # pragma: no cover - compiled
+    """`_adam` on the `n` elements at the addresses (v_hat 0: None), its scalars at `s`."""
     sc = carray(pointer(s, like), 4)
-    g, m = array_at(p[0], n, like), array_at(p[1], n, like)
-    v, w = array_at(p[2], n, like), array_at(p[3], n, like)
-    if p[4] == 0:
+    g, m = array_at(g, n, like), array_at(m, n, like)
+    v, w = array_at(v, n, like), array_at(w, n, like)
+    if v_hat == 0:
         _adam(g, m, v, w, None, sc[0], sc[1], sc[2], sc[3])
     else:
-        _adam(g, m, v, w, array_at(p[4], n, like), sc[0], sc[1], sc[2], sc[3])
+        _adam(g, m, v, w, array_at(v_hat, n, like), sc[0], sc[1], sc[2], sc[3])
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def _rmsprop_part(n, p, s, like):  # pragma: no cover - compiled
+def _rmsprop_at(n, g, v, w, mean, velocity, s, like):  # pragma: no cover - compiled
+    """`_rmsprop` on the `n` elements at the addresses (0: None), its scalars at `s`."""
     sc = carray(pointer(s, like), 5)
-    g, v, w = array_at(p[0], n, like), array_at(p[1], n, like), array_at(p[2], n, like)
-    if p[3] == 0 and p[4] == 0:
+    g, v, w = array_at(g, n, like), array_at(v, n, like), array_at(w, n, like)
+    if mean == 0 and velocity == 0:
         _rmsprop(g, v, w, None, None, sc[0], sc[1], sc[2], sc[3], sc[4])
-    elif p[3] == 0:
-        _rmsprop(g, v, w, None, array_at(p[4], n, like), sc[0], sc[1], sc[2], sc[3], sc[4])
-    elif p[4] == 0:
-        _rmsprop(g, v, w, array_at(p[3], n, like), None, sc[0], sc[1], sc[2], sc[3], sc[4])
+    elif mean == 0:
+        _rmsprop(g, v, w, None, array_at(velocity, n, like), sc[0], sc[1], sc[2], sc[3], sc[4])
+    elif velocity == 0:
+        _rmsprop(g, v, w, array_at(mean, n, like), None, sc[0], sc[1], sc[2], sc[3], sc[4])
     else:
-        _rmsprop(g, v, w, array_at(p[3], n, like), array_at(p[4], n, like),
+        _rmsprop(g, v, w, array_at(mean, n, like), array_at(velocity, n, like),
                  sc[0], sc[1], sc[2], sc[3], sc[4])
+
+
+@njit(nogil=True, cache=True)
+def _adam_part(n, p, s, like):  # pragma: no cover - compiled
+    _adam_at(n, p[0], p[1], p[2], p[3], p[4], s, like)
+
+
+@njit(nogil=True, cache=True)
+def _rmsprop_part(n, p, s, like):  # pragma: no cover - compiled
+    _rmsprop_at(n, p[0], p[1], p[2], p[3], p[4], s, like)
 
 
 #: the C signature of a part the helper runs: (count, int64 *params, scalars address)
@@ -322,6 +334,56 @@ def native(name: str, dtype: np.dtype) -> int | None:
     """The address of optimizer loop `name`'s part in `dtype`; None if there is none."""
     part = _PARTS.get((name, dtype))
     return None if part is None else compiled_part(part)
+
+
+# ------------------------------------- all the variables' updates in one call
+#: the loops `run_rows` runs, by their number in a call
+ROW_LOOPS = ("adam", "rmsprop")
+#: int64 values per variable in a table: the index of its first element in the
+#: whole update, its element count, then the addresses of its five arrays (0: None)
+ROW = 7
+
+
+@njit(cache=True)
+def _shifted(address, skip):  # pragma: no cover - compiled
+    return 0 if address == 0 else address + skip
+
+
+@njit(nogil=True, cache=True)
+def run_rows(loop, table, begin, end, s, like, itemsize):  # pragma: no cover - compiled
+    """Elements `[begin, end)` of an update of several variables (`table`,
+    one row each, laid end to end) by loop number `loop` of `ROW_LOOPS`,
+    its scalars at address `s`."""
+    for j in range(table.shape[0]):
+        first, count = table[j, 0], table[j, 1]
+        lo, hi = max(begin, first), min(end, first + count)
+        if lo < hi:
+            skip = (lo - first) * itemsize
+            a = (_shifted(table[j, 2], skip), _shifted(table[j, 3], skip),
+                 _shifted(table[j, 4], skip), _shifted(table[j, 5], skip),
+                 _shifted(table[j, 6], skip))
+            if loop == 0:
+                _adam_at(hi - lo, a[0], a[1], a[2], a[3], a[4], s, like)
+            else:
+                _rmsprop_at(hi - lo, a[0], a[1], a[2], a[3], a[4], s, like)
+
+
+def _rows_float32(n, p, s):  # pragma: no cover - compiled
+    # p: the table's address, its rows, the first element, the loop's number
+    run_rows(p[3], carray(pointer(p[0], np.int64(0)), (p[1], ROW)), p[2], p[2] + n, s,
+             np.float32(0.0), 4)
+
+
+def _rows_float64(n, p, s):  # pragma: no cover - compiled
+    run_rows(p[3], carray(pointer(p[0], np.int64(0)), (p[1], ROW)), p[2], p[2] + n, s, 0.0, 8)
+
+
+_ROW_PARTS = {np.dtype("float32"): _rows_float32, np.dtype("float64"): _rows_float64}
+
+
+def rows_part(dtype: np.dtype) -> int:
+    """The address of the part that runs `run_rows` for the helper, in `dtype`."""
+    return compiled_part(_ROW_PARTS[dtype])
 
 
 @njit(nogil=True, cache=True)

@@ -126,6 +126,14 @@ class Adam(_AdamLike):
         # one tuple for the step's variables (fused.run converts it once)
         self._scalars = (1.0 - self.beta_1, 1.0 - self.beta_2, self.epsilon, self._alpha)
 
+    def _update_together(self, work: list[tuple], learning_rate: float) -> bool:
+        if type(self).update_step is not Adam.update_step:  # a subclass's own update
+            return False
+        m, v, v_hat = self._momentums, self._seconds, self._velocity_hats
+        rows = [(g, m[i].value, v[i].value, var.value, v_hat[i].value if v_hat else None)
+                for g, var, i in work]
+        return fused.run_together("adam", rows, self._scalars, self._together)
+
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         i = self._index[id(variable)]
         gradient, w = np.asarray(gradient), variable.value

@@ -17,7 +17,10 @@ same floating-point operations, in the same order and the same dtype, as the
 NumPy lines beside it, so the weights come out bit for bit the same (the
 tests compare the two after many steps); only the memory traffic differs.
 Without numba, or with `KERASNP_FUSED=0` in the environment, `run` returns
-False and the optimizer runs its NumPy lines.
+False and the optimizer runs its NumPy lines. Adam and RMSprop go one step
+further when they are given the same arrays step after step, as in `fit`:
+`run_together` updates all their variables in one compiled call (a call per
+variable costs more than the loops over a small model's biases).
 
 numba is imported, and a loop compiled (or loaded from numba's cache), only
 when an optimizer first updates weights, so `import kerasnp` stays quick.
@@ -28,6 +31,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
+from operator import is_ as _is
 from typing import Any
 
 import numpy as np
@@ -247,3 +251,117 @@ def _compile_errors() -> tuple[type[BaseException], ...]:
     import numba.core.errors
 
     return (numba.core.errors.NumbaError,)
+
+
+class Together:
+    """What `run_together` keeps of an optimizer's last update: its arrays
+    and, once the same arrays come again, the table of their addresses (or
+    False where they cannot be updated together). A copy or a pickle starts
+    empty: its table would point at the original's arrays."""
+
+    __slots__ = ("arrays", "table", "size", "scalars", "address", "dtype")
+
+    def __init__(self) -> None:
+        self.arrays: list[np.ndarray | None] | None = None
+        self.table: np.ndarray | bool | None = None  # None: not tried yet
+
+    def __copy__(self) -> Together:
+        return Together()
+
+    def __deepcopy__(self, memo: dict) -> Together:
+        return Together()
+
+    def __reduce__(self) -> tuple:
+        return (Together, ())
+
+    def prepare(self, name: str, rows: list[tuple[np.ndarray | None, ...]]) -> bool:
+        """The table of `rows` (each variable's arrays, the gradient first) laid
+        end to end; False where one loop cannot take them all: numba or a loop
+        missing, dtypes other than one of float32/float64, arrays not
+        C-contiguous or of different sizes within a row, arrays that overlap
+        (updated in two parts at once, one could change what another reads)."""
+        if name not in _ROW_LOOPS or name not in _loaded() or len(rows[0]) > 5:
+            return False
+        try:
+            from .. import _spin_loops
+        except Exception:  # numba not for this NumPy
+            return False
+        dtype = rows[0][0].dtype
+        if dtype is not _FLOAT32 and dtype is not _FLOAT64:
+            return False
+        spans = []
+        table = np.zeros((len(rows), 7), np.int64)
+        first = 0
+        for j, row in enumerate(rows):
+            size = row[0].size
+            table[j, :2] = first, size
+            for k, a in enumerate(row):
+                if a is None:
+                    continue
+                if (not isinstance(a, np.ndarray) or a.dtype is not dtype or a.size != size
+                        or not a.flags.c_contiguous):
+                    return False
+                address = a.__array_interface__["data"][0]
+                table[j, 2 + k] = address
+                spans.append((address, address + a.nbytes))
+            first += size
+        spans.sort()
+        if any(b[0] < a[1] for a, b in zip(spans, spans[1:], strict=False)):
+            return False
+        scalars = np.zeros(8, dtype)
+        address = scalars.__array_interface__["data"][0]
+        try:  # compiled (or loaded from numba's cache) now, not halfway through an update
+            _spin_loops.rows_part(dtype)
+            _spin_loops.run_rows(_ROW_LOOPS.index(name), table, 0, 0, address, dtype.type(0.0),
+                                 dtype.itemsize)
+        except _compile_errors():
+            return False
+        self.table, self.size, self.dtype = table, first, dtype
+        self.scalars, self.address = scalars, address
+        return True
+
+
+_ROW_LOOPS = ("adam", "rmsprop")  # as `_spin_loops.ROW_LOOPS`
+
+
+def run_together(name: str, rows: list[tuple[np.ndarray | None, ...]],
+                 scalars: tuple[Any, ...], memo: Together) -> bool:
+    """The updates of several variables by loop `name` in one compiled call:
+    `rows` holds each variable's arrays as `run` takes them, `scalars` are
+    shared. Calling `run` per variable costs more than the loops of a small
+    model's biases and small kernels; elementwise, the numbers are the same.
+
+    `memo` (the optimizer's `Together`) remembers the arrays: the first time
+    it sees them, and where they cannot go together, this returns False and
+    changes nothing (then `run` per variable). A training loop passes the
+    same buffers every step, so from the second step on, the table made for
+    them is reused; a large update runs in two parts at once, the second by
+    the spinning helper (`_spinning`).
+    """
+    arrays = [a for row in rows for a in row]
+    known = memo.arrays
+    if known is None or len(known) != len(arrays) or not all(map(_is, arrays, known)):
+        memo.arrays, memo.table = arrays, None
+        return False
+    if memo.table is None and not memo.prepare(name, rows):
+        memo.table = False
+    if memo.table is False:
+        return False
+    from .. import _blas, _spin_loops, _spinning
+
+    table, size, dtype = memo.table, memo.size, memo.dtype
+    values = tuple(map(dtype.type, scalars))
+    memo.scalars[:len(values)] = values
+    loop, like, itemsize = _ROW_LOOPS.index(name), dtype.type(0.0), dtype.itemsize
+    spinner = (_spinning.spinner() if _blas.single_threaded and size >= _parallel.SPIN_ELEMENTS
+               else None)
+    if spinner is not None:
+        h = size // 2
+        if spinner.call(_spin_loops.rows_part(dtype), size - h,
+                        (table.__array_interface__["data"][0], len(table), h, loop),
+                        dtype is _FLOAT32, tuple(map(float, values)),
+                        lambda: _spin_loops.run_rows(loop, table, 0, h, memo.address, like,
+                                                     itemsize)):
+            return True
+    _spin_loops.run_rows(loop, table, 0, size, memo.address, like, itemsize)
+    return True

@@ -38,6 +38,7 @@ from .._errors import (
 )
 from .._naming import to_snake_case, unique_name
 from ..variables import Variable
+from . import fused
 from .ema import OptimizerEMA
 from .gradients import OptimizerGradients
 from .learning_rate import OptimizerLearningRate, check_learning_rate, learning_rate_from_config
@@ -200,6 +201,8 @@ class Optimizer(
         self._index: dict[int, int] = {}
         #: `fused.run`'s checked 1-D views of the arrays of recent updates
         self._fused_views: dict[int, tuple] = {}
+        #: `fused.run_together`'s memory of the last update's arrays
+        self._together = fused.Together()
         self._state: list[Variable] = []
         self._iteration = self._new_state(np.zeros((), np.int64), "iteration")
         self._lr_variable: Variable | None = None
@@ -347,14 +350,21 @@ class Optimizer(
             work = self._preprocess(work)
             self._apply_weight_decay(work, lr)
             self._before_updates(lr)
-            for grad, var, _ in work:
-                self.update_step(grad, var, lr)
+            if not self._update_together(work, lr):
+                for grad, var, _ in work:
+                    self.update_step(grad, var, lr)
         if self.use_ema:
             self._update_average()
         self._iteration.value += 1
 
     def _before_updates(self, learning_rate: float) -> None:
         """A hook run once per update, before the `update_step` calls."""
+
+    def _update_together(self, work: list[tuple], learning_rate: float) -> bool:
+        """All of `work`'s `update_step`s at once, where a subclass can (one
+        compiled call: `fused.run_together`); False, having changed nothing,
+        where the `update_step`s must run."""
+        return False
 
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         """Update `variable.value` (and the slots) in place from `gradient`."""

@@ -71,6 +71,18 @@ class RMSprop(Optimizer):
             self.add_optimizer_variables(variables, "average_gradient") if self.centered else []
         )
 
+    def _update_together(self, work: list[tuple], learning_rate: float) -> bool:
+        if type(self).update_step is not RMSprop.update_step:  # a subclass's own update
+            return False
+        v = self._velocities
+        mean = self._average_gradients if self.centered else None
+        velocity = self._momentums if self.momentum > 0 else None
+        rows = [(g, v[i].value, var.value, None if mean is None else mean[i].value,
+                 None if velocity is None else velocity[i].value) for g, var, i in work]
+        return fused.run_together(
+            "rmsprop", rows, (self.rho, 1.0 - self.rho, self.epsilon, learning_rate,
+                              self.momentum), self._together)
+
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         i = self._index[id(variable)]
         gradient, w, v = np.asarray(gradient), variable.value, self._velocities[i].value
