@@ -339,9 +339,11 @@ def native(name: str, dtype: np.dtype) -> int | None:
 # ------------------------------------- all the variables' updates in one call
 #: the loops `run_rows` runs, by their number in a call
 ROW_LOOPS = ("adam", "rmsprop")
-#: int64 values per variable in a table: the index of its first element in the
-#: whole update, its element count, then the addresses of its five arrays (0: None)
-ROW = 7
+#: int64 values per variable in a table: its element count, then the
+#: addresses of its five arrays (0: None)
+ROW = 6
+#: which elements of each variable `run_rows` updates
+WHOLE, FIRST_HALVES, SECOND_HALVES = 0, 1, 2
 
 
 @njit(cache=True)
@@ -350,18 +352,23 @@ def _shifted(address, skip):  # pragma: no cover - compiled
 
 
 @njit(nogil=True, cache=True)
-def run_rows(loop, table, begin, end, s, like, itemsize):  # pragma: no cover - compiled
-    """Elements `[begin, end)` of an update of several variables (`table`,
-    one row each, laid end to end) by loop number `loop` of `ROW_LOOPS`,
-    its scalars at address `s`."""
+def run_rows(loop, table, part, s, like, itemsize):  # pragma: no cover - compiled
+    """An update of several variables (`table`, one row each) by loop number
+    `loop` of `ROW_LOOPS`, its scalars at address `s`: all their elements,
+    or the first or second half of each (`part`: the kernel's rows each core
+    owns in `_parallel.kernel_product`, so each core updates what it reads)."""
     for j in range(table.shape[0]):
-        first, count = table[j, 0], table[j, 1]
-        lo, hi = max(begin, first), min(end, first + count)
+        count = table[j, 0]
+        lo, hi = 0, count
+        if part == FIRST_HALVES:
+            hi = count // 2
+        elif part == SECOND_HALVES:
+            lo = count // 2
         if lo < hi:
-            skip = (lo - first) * itemsize
-            a = (_shifted(table[j, 2], skip), _shifted(table[j, 3], skip),
-                 _shifted(table[j, 4], skip), _shifted(table[j, 5], skip),
-                 _shifted(table[j, 6], skip))
+            skip = lo * itemsize
+            a = (_shifted(table[j, 1], skip), _shifted(table[j, 2], skip),
+                 _shifted(table[j, 3], skip), _shifted(table[j, 4], skip),
+                 _shifted(table[j, 5], skip))
             if loop == 0:
                 _adam_at(hi - lo, a[0], a[1], a[2], a[3], a[4], s, like)
             else:
@@ -369,13 +376,12 @@ def run_rows(loop, table, begin, end, s, like, itemsize):  # pragma: no cover - 
 
 
 def _rows_float32(n, p, s):  # pragma: no cover - compiled
-    # p: the table's address, its rows, the first element, the loop's number
-    run_rows(p[3], carray(pointer(p[0], np.int64(0)), (p[1], ROW)), p[2], p[2] + n, s,
-             np.float32(0.0), 4)
+    # p: the table's address, its rows, the loop's number, the part (n: unused)
+    run_rows(p[2], carray(pointer(p[0], np.int64(0)), (p[1], ROW)), p[3], s, np.float32(0.0), 4)
 
 
 def _rows_float64(n, p, s):  # pragma: no cover - compiled
-    run_rows(p[3], carray(pointer(p[0], np.int64(0)), (p[1], ROW)), p[2], p[2] + n, s, 0.0, 8)
+    run_rows(p[2], carray(pointer(p[0], np.int64(0)), (p[1], ROW)), p[3], s, 0.0, 8)
 
 
 _ROW_PARTS = {np.dtype("float32"): _rows_float32, np.dtype("float64"): _rows_float64}

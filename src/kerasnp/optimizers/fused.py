@@ -290,21 +290,20 @@ class Together:
         if dtype is not _FLOAT32 and dtype is not _FLOAT64:
             return False
         spans = []
-        table = np.zeros((len(rows), 7), np.int64)
-        first = 0
+        table = np.zeros((len(rows), 6), np.int64)
+        size = 0
         for j, row in enumerate(rows):
-            size = row[0].size
-            table[j, :2] = first, size
+            count = table[j, 0] = row[0].size
             for k, a in enumerate(row):
                 if a is None:
                     continue
-                if (not isinstance(a, np.ndarray) or a.dtype is not dtype or a.size != size
+                if (not isinstance(a, np.ndarray) or a.dtype is not dtype or a.size != count
                         or not a.flags.c_contiguous):
                     return False
                 address = a.__array_interface__["data"][0]
-                table[j, 2 + k] = address
+                table[j, 1 + k] = address
                 spans.append((address, address + a.nbytes))
-            first += size
+            size += count
         spans.sort()
         if any(b[0] < a[1] for a, b in zip(spans, spans[1:], strict=False)):
             return False
@@ -312,11 +311,11 @@ class Together:
         address = scalars.__array_interface__["data"][0]
         try:  # compiled (or loaded from numba's cache) now, not halfway through an update
             _spin_loops.rows_part(dtype)
-            _spin_loops.run_rows(_ROW_LOOPS.index(name), table, 0, 0, address, dtype.type(0.0),
-                                 dtype.itemsize)
+            _spin_loops.run_rows(_ROW_LOOPS.index(name), table[:0], _spin_loops.WHOLE, address,
+                                 dtype.type(0.0), dtype.itemsize)
         except _compile_errors():
             return False
-        self.table, self.size, self.dtype = table, first, dtype
+        self.table, self.size, self.dtype = table, size, dtype
         self.scalars, self.address = scalars, address
         return True
 
@@ -335,8 +334,8 @@ def run_together(name: str, rows: list[tuple[np.ndarray | None, ...]],
     it sees them, and where they cannot go together, this returns False and
     changes nothing (then `run` per variable). A training loop passes the
     same buffers every step, so from the second step on, the table made for
-    them is reused; a large update runs in two parts at once, the second by
-    the spinning helper (`_spinning`).
+    them is reused. A large update runs in two parts at once, the second
+    halves of the variables by the spinning helper (`_spinning`).
     """
     arrays = [a for row in rows for a in row]
     known = memo.arrays
@@ -356,12 +355,14 @@ def run_together(name: str, rows: list[tuple[np.ndarray | None, ...]],
     spinner = (_spinning.spinner() if _blas.single_threaded and size >= _parallel.SPIN_ELEMENTS
                else None)
     if spinner is not None:
-        h = size // 2
-        if spinner.call(_spin_loops.rows_part(dtype), size - h,
-                        (table.__array_interface__["data"][0], len(table), h, loop),
+        # the first half of each variable here, the second by the helper:
+        # the kernel's rows each core owns in `_parallel.kernel_product`
+        if spinner.call(_spin_loops.rows_part(dtype), size - size // 2,
+                        (table.__array_interface__["data"][0], len(table), loop,
+                         _spin_loops.SECOND_HALVES),
                         dtype is _FLOAT32, tuple(map(float, values)),
-                        lambda: _spin_loops.run_rows(loop, table, 0, h, memo.address, like,
-                                                     itemsize)):
+                        lambda: _spin_loops.run_rows(loop, table, _spin_loops.FIRST_HALVES,
+                                                     memo.address, like, itemsize)):
             return True
-    _spin_loops.run_rows(loop, table, 0, size, memo.address, like, itemsize)
+    _spin_loops.run_rows(loop, table, _spin_loops.WHOLE, memo.address, like, itemsize)
     return True
