@@ -354,15 +354,14 @@ def run_together(name: str, rows: list[tuple[np.ndarray | None, ...]],
     loop, like, itemsize = _ROW_LOOPS.index(name), dtype.type(0.0), dtype.itemsize
     spinner = (_spinning.spinner() if _blas.single_threaded and size >= _parallel.SPIN_ELEMENTS
                else None)
-    if spinner is not None:
-        # the first half of each variable here, the second by the helper:
-        # the kernel's rows each core owns in `_parallel.kernel_product`
-        if spinner.call(_spin_loops.rows_part(dtype), size - size // 2,
-                        (table.__array_interface__["data"][0], len(table), loop,
-                         _spin_loops.SECOND_HALVES),
-                        dtype is _FLOAT32, tuple(map(float, values)),
-                        lambda: _spin_loops.run_rows(loop, table, _spin_loops.FIRST_HALVES,
-                                                     memo.address, like, itemsize)):
-            return True
+    # the first half of each variable here, the second by the helper: the
+    # kernel's rows each core owns in `_parallel.kernel_product`
+    if spinner is not None and spinner.call(
+            _spin_loops.rows_part(dtype), size - size // 2,
+            (table.__array_interface__["data"][0], len(table), loop, _spin_loops.SECOND_HALVES),
+            dtype is _FLOAT32, tuple(map(float, values)),
+            lambda: _spin_loops.run_rows(loop, table, _spin_loops.FIRST_HALVES, memo.address,
+                                         like, itemsize)):
+        return True
     _spin_loops.run_rows(loop, table, _spin_loops.WHOLE, memo.address, like, itemsize)
     return True
