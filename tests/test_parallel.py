@@ -314,19 +314,23 @@ def test_two_threads_training_at_once_get_their_own_numbers():
 
 def _train_recipe_like(seed):
     """A few steps of the `seed` and `mnist_mlp` recipes' layers at once
-    (split products, Dropout halves, relu passes, Adam and RMSprop)."""
+    (split products, Dropout halves, relu passes, Adam and RMSprop, the
+    softmax and both cross-entropy steps)."""
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
     x = rng.random((300, 784), dtype=np.float32)
     y = rng.integers(0, 10, 300)
     weights, histories = [], []
-    for units, optimizer, batch in ((128, "adam", 32), (512, "rmsprop", 128)):
+    for units, optimizer, batch, loss in ((128, "adam", 32, "sparse_categorical_crossentropy"),
+                                          (512, "rmsprop", 128, "sparse_categorical_crossentropy"),
+                                          (64, "adam", 32, "categorical_crossentropy")):
         model = keras.Sequential([keras.Input(shape=(784,)), layers.Dense(units, "relu"),
                                   layers.Dropout(0.2), layers.Dense(units, "relu"),
                                   layers.Dropout(0.2), layers.Dense(10, "softmax")])
-        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
-        history = model.fit(x, y, batch_size=batch, epochs=2, verbose=0, validation_split=0.2)
+        model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+        labels = y if loss.startswith("sparse") else np.eye(10, dtype="float32")[y]
+        history = model.fit(x, labels, batch_size=batch, epochs=2, verbose=0,
+                            validation_split=0.2)
         histories.append(history.history)
         weights += model.get_weights()
         weights.append(model.predict(x[:100], verbose=0))
@@ -338,7 +342,7 @@ def test_the_compiled_passes_train_to_the_numbers_of_the_numpy_lines(compiled, m
     from kerasnp.optimizers import fused
 
     compiled(_spinning.spinner(), "the spinning helper")
-    for name in ("layers.dense_fused", "layers.dropout_fused"):
+    for name in ("layers.dense_fused", "layers.dropout_fused", "losses.categorical_fused"):
         compiled(_compiled.load(name), name)
     assert fused.available()
     with_compiled = _train_recipe_like(3)

@@ -41,3 +41,37 @@ def test_arrays_it_does_not_take_are_left_alone(fused):
                   d_bias.astype("float16"))]:
         assert not fused.relu_backward(*args)
     assert not dz.any() and not d_bias.any()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(1, 1), (32, 10), (128, 10), (7, 130), (3, 1000)])
+def test_the_softmax_is_the_numpy_lines(fused, dtype, shape):
+    from kerasnp.activations import _softmax_in_place
+
+    rng = np.random.default_rng(sum(shape))
+    z = (rng.normal(size=shape) * 40).astype(dtype)
+    part, bias = rng.normal(size=shape).astype(dtype), rng.normal(size=shape[1]).astype(dtype)
+    if shape[0] > 3:
+        z[1, 0], z[2, -1], z[3, :] = np.inf, np.nan, -0.0  # an inf, a NaN, a row of zeros
+    for with_part, with_bias in [(True, True), (False, True), (False, False)]:
+        ours = z.copy()
+        assert fused.bias_softmax(ours, part if with_part else None, bias if with_bias else None)
+        expected = z.copy()
+        with np.errstate(invalid="ignore"):
+            if with_part:
+                np.add(expected, part, out=expected)
+            if with_bias:
+                expected += bias
+            _softmax_in_place(expected)
+        assert ours.tobytes() == expected.tobytes()
+
+
+def test_a_softmax_it_does_not_take_is_left_alone(fused):
+    z = np.ones((4, 3), "float32")
+    for args in [(z, None, np.ones(3)),                     # mixed dtypes
+                 (z, np.ones((3, 4), "float32").T, None),   # not contiguous
+                 (z, None, np.ones(4, "float32")),          # wrong bias size
+                 (np.ones((4, 0), "float32"), None, None),  # no classes
+                 (np.ones(3, "float32"), None, None)]:      # not 2-D
+        assert not fused.bias_softmax(*args)
+    assert (z == 1).all()

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _compiled
 from .._errors import KerasnpError, check_bool, check_float, check_int
 from .loss import LossFunctionWrapper, float_array, reduced_shape
 from .numerics import class_axis, clip_bounds, log_softmax, softmax
@@ -344,6 +345,16 @@ def _batch_mean(losses: np.ndarray) -> float:
 
 
 def _scce_fused_step(y_true: np.ndarray, probs: np.ndarray, out: np.ndarray | None) -> float:
+    fused = _compiled.load("losses.categorical_fused")
+    if fused is not None:  # the lines below in two compiled passes around NumPy's log
+        labels = y_true.reshape(len(probs))
+        loss = fused.sparse_step(labels, probs, out)
+        if loss is not None:
+            return loss
+    return _scce_numpy_step(y_true, probs, out)
+
+
+def _scce_numpy_step(y_true: np.ndarray, probs: np.ndarray, out: np.ndarray | None) -> float:
     n = len(probs)
     labels = y_true.reshape(n)
     if labels.dtype.kind != "i":
@@ -364,6 +375,15 @@ def _scce_fused_step(y_true: np.ndarray, probs: np.ndarray, out: np.ndarray | No
 
 
 def _cce_fused_step(y_true: np.ndarray, probs: np.ndarray, out: np.ndarray | None) -> float:
+    fused = _compiled.load("losses.categorical_fused")
+    if fused is not None:  # the lines below in three compiled passes around NumPy's log
+        loss = fused.onehot_step(np.asarray(y_true, dtype=probs.dtype), probs, out)
+        if loss is not None:
+            return loss
+    return _cce_numpy_step(y_true, probs, out)
+
+
+def _cce_numpy_step(y_true: np.ndarray, probs: np.ndarray, out: np.ndarray | None) -> float:
     y_true = np.asarray(y_true, dtype=probs.dtype)
     lo, hi = clip_bounds(probs.dtype)
     log_p = probs / probs.sum(axis=-1, keepdims=True)
