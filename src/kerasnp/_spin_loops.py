@@ -17,10 +17,11 @@ the program that finds the job busy runs its work itself.
 
 The job (`job[0:12]`) describes one product for `cblas_?gemm` (row-major):
 m, n, k, trans_a, trans_b, lda, ldb, ldc, the addresses of a, b and c, and
-the dtype (0: float32, 1: float64). Or, when `job[_KIND]` is ELEMENTWISE, part
-of an optimizer update: the element count, the address of a compiled loop
-(`native`), then the addresses of its arrays (0 for None); its scalars are in
-`scalars`, in the arrays' dtype.
+the dtype (0: float32, 1: float64). Or, when `job[_KIND]` is ELEMENTWISE, a
+compiled part (`compiled_part`, `PART_SIGNATURE`): a count, the part's
+address, then its int64 parameters (an optimizer update's: the addresses of
+its arrays, `optimizers/fused_parts.py`; a Dropout mask's, `layers/
+dropout_fused.py`); its scalars are in `scalars`, in the arrays' dtype.
 """
 
 from __future__ import annotations
@@ -33,8 +34,6 @@ from llvmlite import ir
 from numba import carray, cfunc, njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
-
-from .optimizers import fused as _fused
 
 IDLE, POSTED, TAKEN, DONE, PYTHON, PYTHON_TAKEN, CLAIMED = 0, 1, 2, 3, 4, 5, 6
 NOT_BLASABLE, RAN_BOTH = -1, -2  # results of two_products besides a wait
@@ -242,81 +241,15 @@ def compare_and_swap(ctl, index, expected, new):  # pragma: no cover - compiled
     return swap(ctl, index, expected, new)
 
 
-# ------------------------------------------------------- optimizer updates
-# The fused loops of `optimizers/fused.py`, compiled here too, behind one C
-# signature the helper can call by address: (count, array addresses, scalars).
-_adam = njit(nogil=True, cache=True, error_model="numpy")(_fused._adam)
-_rmsprop = njit(nogil=True, cache=True, error_model="numpy")(_fused._rmsprop)
-
-
+# ------------------------------------------------------ parts for the helper
 @njit(nogil=True, cache=True)
 def array_at(address, n, like):  # pragma: no cover - compiled
     """The `n` values of `like`'s type at `address`, as an array."""
     return carray(pointer(address, like), n)
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
-def _adam_at(n, g, m, v, w, v_hat, s, like):  # pragma: no cover - compiled
-    """`_adam` on the `n` elements at the addresses (v_hat 0: None), its scalars at `s`."""
-    sc = carray(pointer(s, like), 4)
-    g, m = array_at(g, n, like), array_at(m, n, like)
-    v, w = array_at(v, n, like), array_at(w, n, like)
-    if v_hat == 0:
-        _adam(g, m, v, w, None, sc[0], sc[1], sc[2], sc[3])
-    else:
-        _adam(g, m, v, w, array_at(v_hat, n, like), sc[0], sc[1], sc[2], sc[3])
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
-def _rmsprop_at(n, g, v, w, mean, velocity, s, like):  # pragma: no cover - compiled
-    """`_rmsprop` on the `n` elements at the addresses (0: None), its scalars at `s`."""
-    sc = carray(pointer(s, like), 5)
-    g, v, w = array_at(g, n, like), array_at(v, n, like), array_at(w, n, like)
-    if mean == 0 and velocity == 0:
-        _rmsprop(g, v, w, None, None, sc[0], sc[1], sc[2], sc[3], sc[4])
-    elif mean == 0:
-        _rmsprop(g, v, w, None, array_at(velocity, n, like), sc[0], sc[1], sc[2], sc[3], sc[4])
-    elif velocity == 0:
-        _rmsprop(g, v, w, array_at(mean, n, like), None, sc[0], sc[1], sc[2], sc[3], sc[4])
-    else:
-        _rmsprop(g, v, w, array_at(mean, n, like), array_at(velocity, n, like),
-                 sc[0], sc[1], sc[2], sc[3], sc[4])
-
-
-@njit(nogil=True, cache=True)
-def _adam_part(n, p, s, like):  # pragma: no cover - compiled
-    _adam_at(n, p[0], p[1], p[2], p[3], p[4], s, like)
-
-
-@njit(nogil=True, cache=True)
-def _rmsprop_part(n, p, s, like):  # pragma: no cover - compiled
-    _rmsprop_at(n, p[0], p[1], p[2], p[3], p[4], s, like)
-
-
 #: the C signature of a part the helper runs: (count, int64 *params, scalars address)
 PART_SIGNATURE = types.void(types.int64, types.CPointer(types.int64), types.int64)
-
-
-def _adam_float32(n, p, s):  # pragma: no cover - compiled
-    _adam_part(n, p, s, np.float32(0.0))
-
-
-def _adam_float64(n, p, s):  # pragma: no cover - compiled
-    _adam_part(n, p, s, 0.0)
-
-
-def _rmsprop_float32(n, p, s):  # pragma: no cover - compiled
-    _rmsprop_part(n, p, s, np.float32(0.0))
-
-
-def _rmsprop_float64(n, p, s):  # pragma: no cover - compiled
-    _rmsprop_part(n, p, s, 0.0)
-
-
-_PARTS = {("adam", np.dtype("float32")): _adam_float32,
-          ("adam", np.dtype("float64")): _adam_float64,
-          ("rmsprop", np.dtype("float32")): _rmsprop_float32,
-          ("rmsprop", np.dtype("float64")): _rmsprop_float64}
 _addresses: dict[Any, int] = {}
 
 
@@ -328,68 +261,6 @@ def compiled_part(part: Any) -> int:
     if address is None:
         address = _addresses[part] = cfunc(PART_SIGNATURE, cache=True)(part).address
     return address
-
-
-def native(name: str, dtype: np.dtype) -> int | None:
-    """The address of optimizer loop `name`'s part in `dtype`; None if there is none."""
-    part = _PARTS.get((name, dtype))
-    return None if part is None else compiled_part(part)
-
-
-# ------------------------------------- all the variables' updates in one call
-#: the loops `run_rows` runs, by their number in a call
-ROW_LOOPS = ("adam", "rmsprop")
-#: int64 values per variable in a table: its element count, then the
-#: addresses of its five arrays (0: None)
-ROW = 6
-#: which elements of each variable `run_rows` updates
-WHOLE, FIRST_HALVES, SECOND_HALVES = 0, 1, 2
-
-
-@njit(cache=True)
-def _shifted(address, skip):  # pragma: no cover - compiled
-    return 0 if address == 0 else address + skip
-
-
-@njit(nogil=True, cache=True)
-def run_rows(loop, table, part, s, like, itemsize):  # pragma: no cover - compiled
-    """An update of several variables (`table`, one row each) by loop number
-    `loop` of `ROW_LOOPS`, its scalars at address `s`: all their elements,
-    or the first or second half of each (`part`: the kernel's rows each core
-    owns in `_parallel.kernel_product`, so each core updates what it reads)."""
-    for j in range(table.shape[0]):
-        count = table[j, 0]
-        lo, hi = 0, count
-        if part == FIRST_HALVES:
-            hi = count // 2
-        elif part == SECOND_HALVES:
-            lo = count // 2
-        if lo < hi:
-            skip = lo * itemsize
-            a = (_shifted(table[j, 1], skip), _shifted(table[j, 2], skip),
-                 _shifted(table[j, 3], skip), _shifted(table[j, 4], skip),
-                 _shifted(table[j, 5], skip))
-            if loop == 0:
-                _adam_at(hi - lo, a[0], a[1], a[2], a[3], a[4], s, like)
-            else:
-                _rmsprop_at(hi - lo, a[0], a[1], a[2], a[3], a[4], s, like)
-
-
-def _rows_float32(n, p, s):  # pragma: no cover - compiled
-    # p: the table's address, its rows, the loop's number, the part (n: unused)
-    run_rows(p[2], carray(pointer(p[0], np.int64(0)), (p[1], ROW)), p[3], s, np.float32(0.0), 4)
-
-
-def _rows_float64(n, p, s):  # pragma: no cover - compiled
-    run_rows(p[2], carray(pointer(p[0], np.int64(0)), (p[1], ROW)), p[3], s, 0.0, 8)
-
-
-_ROW_PARTS = {np.dtype("float32"): _rows_float32, np.dtype("float64"): _rows_float64}
-
-
-def rows_part(dtype: np.dtype) -> int:
-    """The address of the part that runs `run_rows` for the helper, in `dtype`."""
-    return compiled_part(_ROW_PARTS[dtype])
 
 
 @njit(nogil=True, cache=True)

@@ -191,7 +191,9 @@ class Spinner:
         does not have, while backing off, or while another thread of the
         program has the helper."""
         g = arrays[0]
-        function = self._loops.native(name, g.dtype)
+        from .optimizers import fused_parts
+
+        function = fused_parts.native(name, g.dtype)
         if function is None or len(arrays) > 5:
             return False
         h = g.size // 2

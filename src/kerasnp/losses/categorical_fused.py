@@ -24,6 +24,8 @@ from .. import config
 from .._pairwise import pairwise_sum
 from .numerics import clip_bounds
 
+_FLOATS = (np.dtype("float32"), np.dtype("float64"))
+
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def _clipped(value, lo, hi):  # pragma: no cover - compiled
@@ -110,9 +112,11 @@ _BOUNDS: dict[tuple, tuple] = {}
 def sparse_step(labels: np.ndarray, probs: np.ndarray, out: np.ndarray | None) -> float | None:
     """`categorical._scce_fused_step` for integer `labels` (one per row) and
     2-D C-contiguous `probs` (and `out`); None (nothing written) for arrays
-    it does not take or a label out of range (the NumPy lines then raise)."""
-    if (not _takes(probs, out) or labels.dtype.kind not in "iu" or labels.ndim != 1
-            or labels.size != probs.shape[0]):
+    it does not take, or a label outside `[0, classes)` (which the NumPy
+    lines then index as NumPy does: a negative one from the end, one too
+    large raising)."""
+    if (not _takes(probs, out) or labels.dtype.kind not in "iu" or not labels.dtype.isnative
+            or labels.ndim != 1 or labels.size != probs.shape[0]):
         return None
     lo, hi, real = _bounds(probs.dtype)
     n = len(probs)
@@ -139,11 +143,13 @@ def onehot_step(y: np.ndarray, probs: np.ndarray, out: np.ndarray | None) -> flo
     return -float(real(total) / real(n))  # `categorical._batch_mean`
 
 
-_FLOATS = (np.dtype("float32"), np.dtype("float64"))
-
 
 def check() -> bool:
     """Whether the steps give the NumPy lines' numbers here."""
+    for n in (3, 10, 130):  # NumPy's sums start from 0.0, as `pairwise_sum`
+        zeros = np.full(n, -0.0, np.float32)
+        if np.asarray(pairwise_sum(zeros), np.float32).tobytes() != zeros.sum().tobytes():
+            return False
     rng = np.random.default_rng(0)
     for dtype in _FLOATS:
         for rows, classes in ((1, 1), (3, 2), (32, 10), (128, 10), (9, 130), (4, 1000)):

@@ -279,18 +279,19 @@ class Together:
         end to end; False where one loop cannot take them all: numba or a loop
         missing, dtypes other than one of float32/float64, arrays not
         C-contiguous or of different sizes within a row, arrays that overlap
-        (updated in two parts at once, one could change what another reads)."""
-        if name not in _ROW_LOOPS or name not in _loaded() or len(rows[0]) > 5:
+        (updated in two parts at once, one could change what another reads),
+        read-only ones (all but the gradient)."""
+        if name not in ROW_LOOPS or name not in _loaded() or len(rows[0]) > ROW - 1:
             return False
         try:
-            from .. import _spin_loops
+            from . import fused_parts
         except Exception:  # numba not for this NumPy
             return False
         dtype = rows[0][0].dtype
         if dtype is not _FLOAT32 and dtype is not _FLOAT64:
             return False
         spans = []
-        table = np.zeros((len(rows), 6), np.int64)
+        table = np.zeros((len(rows), ROW), np.int64)
         size = 0
         for j, row in enumerate(rows):
             count = table[j, 0] = row[0].size
@@ -298,7 +299,7 @@ class Together:
                 if a is None:
                     continue
                 if (not isinstance(a, np.ndarray) or a.dtype is not dtype or a.size != count
-                        or not a.flags.c_contiguous):
+                        or not a.flags.c_contiguous or (k and not a.flags.writeable)):
                     return False
                 address = a.__array_interface__["data"][0]
                 table[j, 1 + k] = address
@@ -310,8 +311,8 @@ class Together:
         scalars = np.zeros(8, dtype)
         address = scalars.__array_interface__["data"][0]
         try:  # compiled (or loaded from numba's cache) now, not halfway through an update
-            _spin_loops.rows_part(dtype)
-            _spin_loops.run_rows(_ROW_LOOPS.index(name), table[:0], _spin_loops.WHOLE, address,
+            fused_parts.rows_part(dtype)
+            fused_parts.run_rows(ROW_LOOPS.index(name), table[:0], fused_parts.WHOLE, address,
                                  dtype.type(0.0), dtype.itemsize)
         except _compile_errors():
             return False
@@ -320,7 +321,11 @@ class Together:
         return True
 
 
-_ROW_LOOPS = ("adam", "rmsprop")  # as `_spin_loops.ROW_LOOPS`
+#: the loops `run_together` runs, by their number in `fused_parts.run_rows`
+ROW_LOOPS = ("adam", "rmsprop")
+#: int64 values per variable in its table: the element count, then the
+#: addresses of the (at most five) arrays, 0 for None
+ROW = 6
 
 
 def run_together(name: str, rows: list[tuple[np.ndarray | None, ...]],
@@ -346,22 +351,23 @@ def run_together(name: str, rows: list[tuple[np.ndarray | None, ...]],
         memo.table = False
     if memo.table is False:
         return False
-    from .. import _blas, _spin_loops, _spinning
+    from .. import _blas, _spinning
+    from . import fused_parts
 
     table, size, dtype = memo.table, memo.size, memo.dtype
     values = tuple(map(dtype.type, scalars))
     memo.scalars[:len(values)] = values
-    loop, like, itemsize = _ROW_LOOPS.index(name), dtype.type(0.0), dtype.itemsize
+    loop, like, itemsize = ROW_LOOPS.index(name), dtype.type(0.0), dtype.itemsize
     spinner = (_spinning.spinner() if _blas.single_threaded and size >= _parallel.SPIN_ELEMENTS
                else None)
     # the first half of each variable here, the second by the helper: the
     # kernel's rows each core owns in `_parallel.kernel_product`
     if spinner is not None and spinner.call(
-            _spin_loops.rows_part(dtype), size - size // 2,
-            (table.__array_interface__["data"][0], len(table), loop, _spin_loops.SECOND_HALVES),
+            fused_parts.rows_part(dtype), size - size // 2,
+            (table.__array_interface__["data"][0], len(table), loop, fused_parts.SECOND_HALVES),
             dtype is _FLOAT32, tuple(map(float, values)),
-            lambda: _spin_loops.run_rows(loop, table, _spin_loops.FIRST_HALVES, memo.address,
+            lambda: fused_parts.run_rows(loop, table, fused_parts.FIRST_HALVES, memo.address,
                                          like, itemsize)):
         return True
-    _spin_loops.run_rows(loop, table, _spin_loops.WHOLE, memo.address, like, itemsize)
+    fused_parts.run_rows(loop, table, fused_parts.WHOLE, memo.address, like, itemsize)
     return True
