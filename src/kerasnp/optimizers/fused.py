@@ -28,6 +28,7 @@ when an optimizer first updates weights, so `import kerasnp` stays quick.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Callable
@@ -36,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _parallel
+from .. import _blas, _parallel, _spinning
 from .._compiled import turned_off
 
 _FLOAT32, _FLOAT64 = np.dtype("float32"), np.dtype("float64")
@@ -259,7 +260,7 @@ class Together:
     False where they cannot be updated together). A copy or a pickle starts
     empty: its table would point at the original's arrays."""
 
-    __slots__ = ("arrays", "table", "size", "scalars", "address", "dtype")
+    __slots__ = ("arrays", "table", "size", "scalars", "helper", "here", "whole")
 
     def __init__(self) -> None:
         self.arrays: list[np.ndarray | None] | None = None
@@ -309,15 +310,23 @@ class Together:
         if any(b[0] < a[1] for a, b in zip(spans, spans[1:], strict=False)):
             return False
         scalars = np.zeros(8, dtype)
-        address = scalars.__array_interface__["data"][0]
+        loop, at = ROW_LOOPS.index(name), scalars.__array_interface__["data"][0]
+        run = fused_parts.run_rows
         try:  # compiled (or loaded from numba's cache) now, not halfway through an update
-            fused_parts.rows_part(dtype)
-            fused_parts.run_rows(ROW_LOOPS.index(name), table[:0], fused_parts.WHOLE, address,
-                                 dtype.type(0.0), dtype.itemsize)
+            part = fused_parts.rows_part(dtype)
+            run(loop, table[:0], fused_parts.WHOLE, at, dtype.type(0.0), dtype.itemsize)
         except _compile_errors():
             return False
-        self.table, self.size, self.dtype = table, size, dtype
-        self.scalars, self.address = scalars, address
+        self.table, self.size, self.scalars = table, size, scalars
+        # the calls of each update, made once: the helper's part (its address,
+        # count, parameters, whether float32) and the caller's half or whole
+        self.helper = (part, size - size // 2, (table.__array_interface__["data"][0], len(table),
+                                                loop, fused_parts.SECOND_HALVES),
+                       dtype is _FLOAT32)
+        self.here = functools.partial(run, loop, table, fused_parts.FIRST_HALVES, at,
+                                      dtype.type(0.0), dtype.itemsize)
+        self.whole = functools.partial(run, loop, table, fused_parts.WHOLE, at, dtype.type(0.0),
+                                       dtype.itemsize)
         return True
 
 
@@ -351,23 +360,13 @@ def run_together(name: str, rows: list[tuple[np.ndarray | None, ...]],
         memo.table = False
     if memo.table is False:
         return False
-    from .. import _blas, _spinning
-    from . import fused_parts
-
-    table, size, dtype = memo.table, memo.size, memo.dtype
-    values = tuple(map(dtype.type, scalars))
-    memo.scalars[:len(values)] = values
-    loop, like, itemsize = ROW_LOOPS.index(name), dtype.type(0.0), dtype.itemsize
-    spinner = (_spinning.spinner() if _blas.single_threaded and size >= _parallel.SPIN_ELEMENTS
-               else None)
+    values = tuple(map(float, scalars))
+    memo.scalars[:len(values)] = values  # each rounded to the arrays' dtype, as `run` does
+    spinner = (_spinning.spinner() if _blas.single_threaded
+               and memo.size >= _parallel.SPIN_ELEMENTS else None)
     # the first half of each variable here, the second by the helper: the
     # kernel's rows each core owns in `_parallel.kernel_product`
-    if spinner is not None and spinner.call(
-            fused_parts.rows_part(dtype), size - size // 2,
-            (table.__array_interface__["data"][0], len(table), loop, fused_parts.SECOND_HALVES),
-            dtype is _FLOAT32, tuple(map(float, values)),
-            lambda: fused_parts.run_rows(loop, table, fused_parts.FIRST_HALVES, memo.address,
-                                         like, itemsize)):
+    if spinner is not None and spinner.call(*memo.helper, values, memo.here):
         return True
-    fused_parts.run_rows(loop, table, fused_parts.WHOLE, memo.address, like, itemsize)
+    memo.whole()
     return True
