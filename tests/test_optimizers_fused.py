@@ -284,3 +284,43 @@ def test_a_copied_optimizer_forgets_the_originals_arrays(numba_loops, how):
     assert fused.run_together("adam", rows, (0.1, 0.001, 1e-7, 0.01), memo)
     copied = copy.deepcopy(memo) if how == "deepcopy" else pickle.loads(pickle.dumps(memo))
     assert copied.arrays is None and copied.table is None
+
+
+def test_two_threads_updating_at_once_get_their_own_numbers(numba_loops):
+    """Two optimizers (other learning rates, so other scalars) updating in two
+    threads share the helper: a part the caller runs itself, untaken, keeps
+    the shared job until it is done, so the other thread's next offer cannot
+    change its scalars halfway (it did: the bias's second half came out wrong
+    in about one run in six)."""
+    import threading
+
+    from kerasnp import _blas
+
+    shapes = [(700, 400), (400,), (400, 3), (3,)]
+
+    def run(seed, lr, out):
+        rng = np.random.default_rng(seed)
+        variables = [Variable(rng.standard_normal(s).astype("float32"), f"w{i}")
+                     for i, s in enumerate(shapes)]
+        grads = [np.empty(s, "float32") for s in shapes]
+        opt = Adam(lr)
+        with _blas.limited(64 * 700 * 400):
+            for _ in range(100):
+                for g in grads:
+                    g[...] = rng.standard_normal(g.shape)
+                opt.apply(grads, variables)
+        out[seed] = [v.value.copy() for v in variables]
+
+    cases = ((1, 0.01), (2, 0.003))
+    alone = {}
+    for seed, lr in cases:
+        run(seed, lr, alone)
+    for _ in range(8):
+        together = {}
+        threads = [threading.Thread(target=run, args=(seed, lr, together)) for seed, lr in cases]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for seed, _ in cases:
+            _same_bytes(alone[seed], together[seed])

@@ -6,7 +6,8 @@ A "control word" (`ctl[0]`, an int64) says who owns the shared job:
 
     IDLE --caller--> CLAIMED --caller, job written--> POSTED --helper--> TAKEN
         --helper--> DONE --caller--> IDLE
-    POSTED --caller (not taken yet)--> IDLE, and the caller runs the job
+    POSTED --caller (not taken yet)--> TAKEN, the caller runs the job --caller--> IDLE
+    (a product, whose description the caller keeps: POSTED --caller--> IDLE)
     IDLE --caller--> PYTHON --helper--> PYTHON_TAKEN --helper--> IDLE
                         \\--caller (not taken yet)--> IDLE
 
@@ -317,8 +318,12 @@ def offer_call(ctl, job, scalars, function, count, params, single, values):  # p
 @njit(nogil=True, cache=True)
 def finish_part(ctl, job, scalars):  # pragma: no cover - compiled
     """After the caller's own part: run the offered one here if the helper
-    has not taken it (RAN_BOTH), else wait for it (returns the turns waited)."""
-    if swap(ctl, 0, POSTED, IDLE):
+    has not taken it (RAN_BOTH), else wait for it (returns the turns waited).
+    Run here, the part is TAKEN meanwhile, as by the helper: it reads the
+    shared job and scalars, which no other thread may offer into until it
+    is done."""
+    if swap(ctl, 0, POSTED, TAKEN):
         _run_part(job, scalars)
+        swap(ctl, 0, TAKEN, IDLE)
         return RAN_BOTH
     return _wait_done(ctl)
