@@ -290,16 +290,6 @@ def _put_scalars(scalars, single, values):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def offer_part(ctl, job, scalars, function, h, g, a1, a2, a3, a4, values):  # pragma: no cover
-    """`offer_call` for elements `[h:]` of an update by the loop at `function`
-    (its arrays' addresses from element `h` on, 0 for None)."""
-    addresses = (address_after(g, h), address_after(a1, h), address_after(a2, h),
-                 address_after(a3, h), address_after(a4, h))
-    return offer_call(ctl, job, scalars, function, g.size - h, addresses, g.itemsize == 4,
-                      values)
-
-
-@njit(cache=True)
 def offer_call(ctl, job, scalars, function, count, params, single, values):  # pragma: no cover
     """Offer the compiled part at `function` with (`count`, `params`, the
     scalars `values`); 0 (nothing written) if the job is busy."""

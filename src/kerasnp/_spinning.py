@@ -190,16 +190,17 @@ class Spinner:
         compiled without Python. False (nothing done) for a loop the helper
         does not have, while backing off, or while another thread of the
         program has the helper."""
-        g = arrays[0]
         from .optimizers import fused_parts
 
-        function = fused_parts.native(name, g.dtype)
-        if function is None or len(arrays) > 5:
+        g = arrays[0]
+        function = fused_parts.rows_part(g.dtype)
+        if function is None or name not in fused_parts.ROW_LOOPS or len(arrays) > 5:
             return False
-        h = g.size // 2
+        h = g.size // 2  # (`run_rows`'s halves)
         padded = [*arrays, *[None] * (5 - len(arrays))]
         return self._run_offered(
-            self._loops.offer_part, (function, h, *padded, tuple(map(float, values))),
+            fused_parts.offer_second_half,
+            (function, fused_parts.ROW_LOOPS.index(name), *padded, tuple(map(float, values))),
             lambda: loop(*(None if a is None else a[:h] for a in arrays), *values))
 
     def call(self, function: int, count: int, params: tuple[int, ...], single: bool,

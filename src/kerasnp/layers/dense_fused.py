@@ -48,34 +48,27 @@ _FLOATS = (np.dtype("float32"), np.dtype("float64"))
 
 
 @njit(nogil=True, cache=True)
-def _relu_backward_and_sum(y, grad, dz, d_bias):  # pragma: no cover - compiled
+def _relu_backward_and_sum(y, grad, mask, dz, d_bias):  # pragma: no cover - compiled
     rows, cols = y.shape
     one, zero = grad.dtype.type(1.0), grad.dtype.type(0.0)
     d_bias[:] = zero  # NumPy's sum starts from 0 (so a lone -0.0 sums to 0.0)
     for r in range(rows):
         for c in range(cols):
-            value = (one if y[r, c] > 0 else zero) * grad[r, c]
+            above = grad[r, c] if mask is None else grad[r, c] * mask[r, c]
+            value = (one if y[r, c] > 0 else zero) * above
             dz[r, c] = value
             d_bias[c] += value
 
 
 @njit(nogil=True, cache=True)
-def _sum_bias_relu(z, part, bias):  # pragma: no cover - compiled
+def _bias_relu(z, part, bias):  # pragma: no cover - compiled
+    """z = maximum((z + part) + bias, 0), without `part` when it is None."""
     rows, cols = z.shape
     zero = bias.dtype.type(0.0)
     for r in range(rows):
         for c in range(cols):
-            value = (z[r, c] + part[r, c]) + bias[c]
-            z[r, c] = value if value > zero or value != value else zero
-
-
-@njit(nogil=True, cache=True)
-def _bias_relu(z, bias):  # pragma: no cover - compiled
-    rows, cols = z.shape
-    zero = bias.dtype.type(0.0)
-    for r in range(rows):
-        for c in range(cols):
-            value = z[r, c] + bias[c]
+            value = z[r, c] if part is None else z[r, c] + part[r, c]
+            value = value + bias[c]
             z[r, c] = value if value > zero or value != value else zero
 
 
@@ -88,12 +81,10 @@ def bias_relu(z: np.ndarray, part: np.ndarray | None, bias: np.ndarray) -> bool:
             or bias.shape != z.shape[1:] or not z.flags.c_contiguous
             or not bias.flags.c_contiguous):
         return False
-    if part is None:
-        _bias_relu(z, bias)
-        return True
-    if part.dtype != dtype or part.shape != z.shape or not part.flags.c_contiguous:
+    if part is not None and (part.dtype != dtype or part.shape != z.shape
+                             or not part.flags.c_contiguous):
         return False
-    _sum_bias_relu(z, part, bias)
+    _bias_relu(z, part, bias)
     return True
 
 
@@ -158,18 +149,6 @@ def bias_softmax(z: np.ndarray, part: np.ndarray | None, bias: np.ndarray | None
     return True
 
 
-@njit(nogil=True, cache=True)
-def _masked_relu_backward_and_sum(y, grad, mask, dz, d_bias):  # pragma: no cover - compiled
-    rows, cols = y.shape
-    one, zero = grad.dtype.type(1.0), grad.dtype.type(0.0)
-    d_bias[:] = zero
-    for r in range(rows):
-        for c in range(cols):
-            value = (one if y[r, c] > 0 else zero) * (grad[r, c] * mask[r, c])
-            dz[r, c] = value
-            d_bias[c] += value
-
-
 def relu_backward(y: np.ndarray, grad: np.ndarray, dz: np.ndarray, d_bias: np.ndarray,
                   mask: np.ndarray | None = None) -> bool:
     """`dz = (y > 0) * grad` and `d_bias = dz.sum(axis=0)` for 2-D arrays of
@@ -183,12 +162,8 @@ def relu_backward(y: np.ndarray, grad: np.ndarray, dz: np.ndarray, d_bias: np.nd
             or any(a.dtype != dtype or a.shape != grad.shape or not a.flags.c_contiguous
                    for a in arrays)):
         return False
-    if mask is None:
-        _relu_backward_and_sum(y, grad, dz, d_bias)
-    else:
-        _masked_relu_backward_and_sum(y, grad, mask, dz, d_bias)
+    _relu_backward_and_sum(y, grad, mask, dz, d_bias)
     return True
-
 
 
 def check() -> bool:

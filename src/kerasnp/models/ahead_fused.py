@@ -22,10 +22,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import carray, njit
+from numba import njit
 
 from .. import _spinning
-from .._spin_loops import address_after, array_at, compiled_part, pointer
+from .._spin_loops import address_after, array_at, compiled_part
 from ..layers import dropout_fused
 from ..layers.dropout import keep_scale, keep_threshold
 
@@ -42,7 +42,7 @@ def _mask(task, at, like):  # pragma: no cover - compiled
     dropout_fused._draws(hi, lo, inc_hi, inc_lo, words)
     entries = task[8]
     dropout_fused._kept(words.view(np.uint32)[:entries], np.uint32(task[6]),
-                        carray(pointer(at + 9 * 8, like), 1)[0],
+                        array_at(at + 9 * 8, 1, like)[0],
                         array_at(task[7], entries, like))
 
 
@@ -71,7 +71,7 @@ def _reserve(row, address, kind, threshold, scale, mask, words, saved):  # pragm
         saved[0], saved[1], saved[2], saved[3] = hi, lo, inc_hi, inc_lo
         row[0], row[1], row[2], row[3], row[4] = kind, hi, lo, inc_hi, inc_lo
         row[5], row[6], row[7], row[8] = words.size, threshold, mask.ctypes.data, mask.size
-        carray(pointer(row.ctypes.data + 9 * 8, scale), 1)[0] = scale
+        array_at(row.ctypes.data + 9 * 8, 1, scale)[0] = scale
         row[10] = words.ctypes.data
     return done
 

@@ -3,14 +3,13 @@
 The helper (`_spinning`) runs compiled code without Python, called by
 address with one C signature (`_spin_loops.PART_SIGNATURE`: a count, an
 int64 array of parameters, the address of the scalars). Here Adam's and
-RMSprop's loops get that signature two ways:
+RMSprop's loops get that signature once:
 
-- `native(name, dtype)`: the second half of one variable's update (the
-  parameters: its arrays' addresses from the element where that half
-  begins; `_spinning.Spinner.elementwise`);
-- `rows_part(dtype)` and `run_rows`: all of an optimizer's variables, from
-  a table with one row per variable (`fused.Together`): the first half of
-  each here, the second by the helper (`fused.run_together`).
+`rows_part(dtype)`, which runs `run_rows` over a table with one row per
+variable: all of an optimizer's variables (`fused.Together`: the first half
+of each here, the second by the helper, `fused.run_together`), or one
+variable's second half (`offer_second_half`, a one-row table written in the
+job: `_spinning.Spinner.elementwise`).
 
 The loops themselves are `fused.py`'s, the same float operations in the
 same order, so every part gives the NumPy lines' numbers. Imported only
@@ -22,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import carray, njit
 
-from .._spin_loops import array_at, compiled_part, pointer
+from .._spin_loops import address_after, array_at, compiled_part, offer_call, pointer
 from . import fused as _fused
 
 _adam = njit(nogil=True, cache=True, error_model="numpy")(_fused._adam)
@@ -57,45 +56,7 @@ def _rmsprop_at(n, g, v, w, mean, velocity, s, like):  # pragma: no cover - comp
                  sc[0], sc[1], sc[2], sc[3], sc[4])
 
 
-@njit(nogil=True, cache=True)
-def _adam_part(n, p, s, like):  # pragma: no cover - compiled
-    _adam_at(n, p[0], p[1], p[2], p[3], p[4], s, like)
-
-
-@njit(nogil=True, cache=True)
-def _rmsprop_part(n, p, s, like):  # pragma: no cover - compiled
-    _rmsprop_at(n, p[0], p[1], p[2], p[3], p[4], s, like)
-
-
-def _adam_float32(n, p, s):  # pragma: no cover - compiled
-    _adam_part(n, p, s, np.float32(0.0))
-
-
-def _adam_float64(n, p, s):  # pragma: no cover - compiled
-    _adam_part(n, p, s, 0.0)
-
-
-def _rmsprop_float32(n, p, s):  # pragma: no cover - compiled
-    _rmsprop_part(n, p, s, np.float32(0.0))
-
-
-def _rmsprop_float64(n, p, s):  # pragma: no cover - compiled
-    _rmsprop_part(n, p, s, 0.0)
-
-
-_PARTS = {("adam", np.dtype("float32")): _adam_float32,
-          ("adam", np.dtype("float64")): _adam_float64,
-          ("rmsprop", np.dtype("float32")): _rmsprop_float32,
-          ("rmsprop", np.dtype("float64")): _rmsprop_float64}
-
-
-def native(name: str, dtype: np.dtype) -> int | None:
-    """The address of optimizer loop `name`'s part in `dtype`; None if there is none."""
-    part = _PARTS.get((name, dtype))
-    return None if part is None else compiled_part(part)
-
-
-# ------------------------------------ all the variables' updates in one call
+# ---------------------------------------------- updates from a table of rows
 ROW_LOOPS, ROW = _fused.ROW_LOOPS, _fused.ROW
 #: which elements of each variable `run_rows` updates
 WHOLE, FIRST_HALVES, SECOND_HALVES = 0, 1, 2
@@ -142,6 +103,28 @@ def _rows_float64(n, p, s):  # pragma: no cover - compiled
 _ROW_PARTS = {np.dtype("float32"): _rows_float32, np.dtype("float64"): _rows_float64}
 
 
-def rows_part(dtype: np.dtype) -> int:
-    """The address of the part that runs `run_rows` for the helper, in `dtype`."""
-    return compiled_part(_ROW_PARTS[dtype])
+def rows_part(dtype: np.dtype) -> int | None:
+    """The address of the part that runs `run_rows` for the helper, in
+    `dtype`; None for a dtype it does not take."""
+    part = _ROW_PARTS.get(dtype)
+    return None if part is None else compiled_part(part)
+
+
+#: where `offer_second_half` writes its one-row table: job[_ROW_AT:], after
+#: the four parameters of `_rows_float32` (the job's parameters start at job[2])
+_ROW_AT = 2 + 4
+
+
+@njit(cache=True)
+def offer_second_half(ctl, job, scalars, function, loop, g, a1, a2, a3, a4,
+                      values):  # pragma: no cover - compiled
+    """Offer the helper the second half of one variable's update by loop
+    number `loop` (`function`: `rows_part`), its arrays `g, a1..a4` (None for
+    one not in use) as a one-row table written in the job itself, which
+    nobody rewrites while the part runs (`_spin_loops.finish_part`); 0
+    (nothing written) if the job is busy."""
+    params = (job.ctypes.data + _ROW_AT * 8, 1, loop, SECOND_HALVES, g.size,
+              address_after(g, 0), address_after(a1, 0), address_after(a2, 0),
+              address_after(a3, 0), address_after(a4, 0))
+    return offer_call(ctl, job, scalars, function, g.size - g.size // 2, params,
+                      g.itemsize == 4, values)
