@@ -293,3 +293,39 @@ def test_ctrl_c_stops_after_the_current_batch_and_returns_the_history(capsys):
 
     with pytest.raises(KeyboardInterrupt):
         model.fit(x, y, epochs=1, verbose=0, callbacks=[TwiceCtrlC()])
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+@pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop"])
+def test_a_copied_model_trains_on_as_the_original_would(how, optimizer):
+    import copy
+    import pickle
+
+    x, y = data(n=80)
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(300, "relu"),
+                              layers.Dropout(0.3), layers.Dense(3, "softmax")])
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    twin = copy.deepcopy(model) if how == "deepcopy" else pickle.loads(pickle.dumps(model))
+    before = [w.copy() for w in model.get_weights()]
+    history = twin.fit(x, y, batch_size=16, epochs=2, verbose=0).history
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
+    assert model.fit(x, y, batch_size=16, epochs=2, verbose=0).history == history
+    for a, b in zip(model.get_weights(), twin.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert twin.optimizer.iterations == model.optimizer.iterations == 15
+
+
+def test_a_copied_optimizer_keeps_its_exclusions_for_the_copied_variables():
+    import copy
+
+    model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(8, "relu"),
+                              layers.Dense(3, "softmax")])
+    optimizer = keras.optimizers.AdamW(learning_rate=0.1, weight_decay=0.5)
+    optimizer.exclude_from_weight_decay(var_list=[model.layers[0].kernel])
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+    twin = copy.deepcopy(model)
+    twin.optimizer.build(twin.trainable_weights)
+    assert twin.optimizer._decays == [False, True, True, True]

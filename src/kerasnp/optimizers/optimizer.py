@@ -20,10 +20,11 @@ no arrays of the size of the weights.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -208,8 +209,16 @@ class Optimizer(
         self._lr_variable: Variable | None = None
         self._lr_function: Any = None
         self._set_learning_rate(learning_rate)
-        self._exclude_ids: set[int] = set()
+        self._excluded: list[Variable] = []
         self._exclude_pattern: re.Pattern | None = None
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A copy (`copy.deepcopy`, as of a whole model) or an unpickled
+        optimizer: the tables keyed by the identity of the variables are made
+        again for the copied variables."""
+        self.__dict__.update(state)
+        self._index = {id(var): i for i, var in enumerate(self._trainable_variables)}
+        self._fused_views = {}
 
     # ----------------------------------------------------------------- state
     def _new_state(self, value: np.ndarray, name: str) -> Variable:
@@ -341,7 +350,10 @@ class Optimizer(
                 f"{type(self).__name__}.apply expected one gradient per variable. "
                 f"Received: {len(grads)} gradients for {len(variables)} variables"
             )
-        work = self._pair(grads, variables)
+        self._apply_work(self._pair(grads, variables))
+
+    def _apply_work(self, work: list[tuple]) -> None:
+        """The rest of `apply`, for its `(gradient, variable, index)` triples."""
         lr = self.learning_rate
         steps = self.gradient_accumulation_steps
         if steps and (int(self._iteration.value) + 1) % steps:
@@ -356,6 +368,19 @@ class Optimizer(
         if self.use_ema:
             self._update_average()
         self._iteration.value += 1
+
+    def _prepared_apply(self, grads: list[np.ndarray],
+                        variables: list[Variable]) -> Callable[[], None] | None:
+        """`apply(grads, variables)` as a call made ready once, for a training
+        loop that passes the same arrays at every step (`models.program`); None
+        where `apply` must run (not built yet, a subclass's own `apply`)."""
+        if not self.built or type(self).apply is not Optimizer.apply:
+            return None
+        try:
+            work = self._pair(list(grads), list(variables))
+        except KerasnpError:
+            return None
+        return functools.partial(self._apply_work, work)
 
     def _before_updates(self, learning_rate: float) -> None:
         """A hook run once per update, before the `update_step` calls."""

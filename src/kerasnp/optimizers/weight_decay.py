@@ -16,12 +16,12 @@ from ..variables import Variable
 class OptimizerWeightDecay:
     """The weight decay of `Optimizer` (which provides `weight_decay`,
     `built`, `_decays`, one flag per variable from `_use_weight_decay`, and
-    sets `_exclude_ids` and `_exclude_pattern` to "nothing excluded")."""
+    sets `_excluded` and `_exclude_pattern` to "nothing excluded")."""
 
     weight_decay: float | None
     built: bool
     _decays: list[bool]
-    _exclude_ids: set[int]
+    _excluded: list[Variable]
     _exclude_pattern: re.Pattern | None
 
     def exclude_from_weight_decay(
@@ -35,12 +35,12 @@ class OptimizerWeightDecay:
                 "`exclude_from_weight_decay()` must be called before the "
                 "optimizer is built (before the first update)."
             )
-        self._exclude_ids = {id(v) for v in var_list or []}
+        self._excluded = list(var_list or [])
         names = [re.escape(n) for n in var_names or []]
         self._exclude_pattern = re.compile("|".join(names)) if names else None
 
     def _use_weight_decay(self, variable: Variable) -> bool:
-        if id(variable) in self._exclude_ids:
+        if any(v is variable for v in self._excluded):
             return False
         pattern = self._exclude_pattern
         return pattern is None or pattern.search(variable.name) is None
