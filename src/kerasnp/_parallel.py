@@ -32,6 +32,7 @@ timing or on whether numba is installed.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -174,12 +175,19 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     """`np.matmul(a, b, out=out)` for 2-D arrays; while the BLAS runs on one
     thread (`_blas.single_threaded`), a large one is computed as two products
     by rows of `a`, the second offered to a helper thread."""
+    matmul_call(a, b, out)()
+    return out
+
+
+def matmul_call(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> Callable[[], Any]:
+    """`matmul(a, b, out)` as a call made ready once, for a loop that
+    multiplies the same arrays again and again (`models.program`); the split,
+    decided by the shapes and `_blas.single_threaded`, is the same."""
     rows = a.shape[0]
     if rows < 2 or not _splits(a, b):
-        return np.matmul(a, b, out=out)
+        return functools.partial(np.matmul, a, b, out=out)
     h = rows // 2
-    _two_products((a[:h], b, out[:h]), (a[h:], b, out[h:]))
-    return out
+    return functools.partial(_two_products, (a[:h], b, out[:h]), (a[h:], b, out[h:]))
 
 
 def kernel_product(x: np.ndarray, kernel: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -201,14 +209,22 @@ def kernel_terms(x: np.ndarray, kernel: np.ndarray, out: np.ndarray) -> np.ndarr
     None is returned, or `out` holds the first term and the second is
     returned (in a buffer of this thread's, valid until the next call), for
     a caller that adds it in a pass of its own (`dense_fused.bias_relu`)."""
+    call, part = kernel_terms_call(x, kernel, out)
+    call()
+    return part
+
+
+def kernel_terms_call(x: np.ndarray, kernel: np.ndarray,
+                      out: np.ndarray) -> tuple[Callable[[], Any], np.ndarray | None]:
+    """`kernel_terms(x, kernel, out)` as a call made ready once (see
+    `matmul_call`), and the buffer its second term goes to (None: not split)."""
     rows, inner = x.shape
     if 2 * rows >= inner or not _splits(x, kernel):
-        matmul(x, kernel, out)
-        return None
+        return matmul_call(x, kernel, out), None
     h = inner // 2
     part = _scratch(out.shape, out.dtype)
-    _two_products((x[:, :h], kernel[:h], out), (x[:, h:], kernel[h:], part))
-    return part
+    return functools.partial(_two_products, (x[:, :h], kernel[:h], out),
+                             (x[:, h:], kernel[h:], part)), part
 
 
 def transposed_kernel_product(grad: np.ndarray, kernel: np.ndarray,
@@ -216,12 +232,20 @@ def transposed_kernel_product(grad: np.ndarray, kernel: np.ndarray,
     """`out = grad @ kernel.T`, a layer's input gradient. Split, it is split by
     columns of `out`, which are the kernel's rows: each core reads its own
     half of the kernel (see `kernel_product`)."""
+    transposed_kernel_product_call(grad, kernel, out)()
+    return out
+
+
+def transposed_kernel_product_call(grad: np.ndarray, kernel: np.ndarray,
+                                   out: np.ndarray) -> Callable[[], Any]:
+    """`transposed_kernel_product(grad, kernel, out)` as a call made ready
+    once (see `matmul_call`)."""
     kernel_t = kernel.T
     if not _splits(grad, kernel_t) or len(kernel) < 2:
-        return np.matmul(grad, kernel_t, out=out)
+        return functools.partial(np.matmul, grad, kernel_t, out=out)
     h = len(kernel) // 2
-    _two_products((grad, kernel[:h].T, out[:, :h]), (grad, kernel[h:].T, out[:, h:]))
-    return out
+    return functools.partial(_two_products, (grad, kernel[:h].T, out[:, :h]),
+                             (grad, kernel[h:].T, out[:, h:]))
 
 
 _local = threading.local()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .. import _compiled, _parallel, activations, initializers, regularizers
 from .._errors import KerasnpError, check_bool
-from .layer import Layer
+from .layer import Layer, times_mask_of
 
 
 class Dense(Layer):
@@ -180,6 +182,96 @@ class Dense(Layer):
         return _parallel.transposed_kernel_product(grad, kernel,
                                                     self._buffer("dx", self._inputs.shape))
 
+    # The same passes as calls made ready once, for a step program
+    # (`models.program`): every array is a buffer the next step uses again.
+    def _forward_calls(self, inputs: np.ndarray) -> tuple[list[Callable[[], Any]],
+                                                          np.ndarray] | None:
+        """`_forward_reusing(inputs, training=True)` as calls, and the output
+        they write; None where that pass does not write this layer's buffer."""
+        kernel = self.kernel.value
+        if (type(self)._forward_reusing is not Dense._forward_reusing or inputs.ndim != 2
+                or inputs.dtype != kernel.dtype or self.activity_regularizer is not None):
+            return None
+        z = self._buffer("z", (inputs.shape[0], self.units))
+        product, part = _parallel.kernel_terms_call(inputs, kernel, z)
+        bias = None if self.bias is None else self.bias.value
+        fused = _compiled.load("layers.dense_fused")
+        finish = None
+        if fused is not None and bias is not None and self.activation is activations.relu:
+            finish = fused.bias_relu_call(z, part, bias)
+        elif fused is not None and self.activation is activations.softmax:
+            finish = fused.bias_softmax_call(z, part, bias)
+        if finish is not None:
+            return [product, finish], z
+        fast = activations.in_place(self.activation)
+        if fast is None:
+            return None
+        calls = [product]
+        if part is not None:
+            calls.append(functools.partial(np.add, z, part, out=z))
+        if bias is not None:
+            calls.append(functools.partial(np.add, z, bias, out=z))
+        return [*calls, functools.partial(fast[0], z)], z
+
+    def _backward_calls(self, grad: np.ndarray, inputs: np.ndarray, output: np.ndarray,
+                        need_input_grad: bool, through_activation: bool,
+                        above: Layer | None = None) -> tuple[list[Callable[[], Any]],
+                                                             np.ndarray | None] | None:
+        """`_backward_reusing(grad, need_input_grad, through_activation, mask)`
+        after the calls of `_forward_calls(inputs)` (which wrote `output`), as
+        calls, and the input gradient they write. `above`: the Dropout layer
+        above, whose mask (read at every call: a mask made ahead comes in
+        another buffer) is applied here. Sets `grads` to the buffers written."""
+        kernel = self.kernel.value
+        if (type(self)._backward_reusing is not Dense._backward_reusing or grad.ndim != 2
+                or grad.dtype != kernel.dtype or self.activity_regularizer is not None):
+            return None
+        d_bias = None if self.bias is None else self._buffer("dbias", (self.units,))
+        backward = activations.in_place(self.activation)[1] if through_activation else None
+        calls: list[Callable[[], Any]] = []
+        if backward is not None:
+            dz = self._buffer("dz", grad.shape)
+            fused = (_compiled.load("layers.dense_fused")
+                     if d_bias is not None and self.activation is activations.relu else None)
+            if fused is not None and fused.takes_relu_backward(
+                    output, grad, dz, d_bias, None if above is None else above._mask):
+                # Dropout's, relu's and the bias's backward in one compiled pass
+                if above is None:
+                    calls.append(functools.partial(fused.relu_backward_pass, output, grad, None,
+                                                   dz, d_bias))
+                else:
+                    calls.append(functools.partial(_with_mask_of, above, fused.relu_backward_pass,
+                                                   output, grad, dz, d_bias))
+                return self._weight_calls(calls, dz, inputs, kernel, d_bias, True,
+                                          need_input_grad)
+        if above is not None:
+            masked = self._buffer("masked", grad.shape)
+            calls.append(functools.partial(times_mask_of, above, grad, masked))
+            grad = masked
+        if backward is not None:
+            calls.append(functools.partial(backward, output, grad, dz))
+            grad = dz
+        return self._weight_calls(calls, grad, inputs, kernel, d_bias, False, need_input_grad)
+
+    def _weight_calls(self, calls: list[Callable[[], Any]], grad: np.ndarray,
+                      inputs: np.ndarray, kernel: np.ndarray, d_bias: np.ndarray | None,
+                      summed: bool, need_input_grad: bool
+                      ) -> tuple[list[Callable[[], Any]], np.ndarray | None]:
+        """`_backward_calls`' products: the kernel's and (unless `summed`) the
+        bias's gradients, and the input gradient."""
+        dkernel = self._buffer("dkernel", kernel.shape)
+        calls.append(_parallel.matmul_call(inputs.T, grad, dkernel))
+        self.grads["kernel"] = dkernel
+        if d_bias is not None:
+            if not summed:
+                calls.append(functools.partial(grad.sum, axis=0, out=d_bias))
+            self.grads["bias"] = d_bias
+        if not need_input_grad:
+            return calls, None
+        dx = self._buffer("dx", inputs.shape)
+        calls.append(_parallel.transposed_kernel_product_call(grad, kernel, dx))
+        return calls, dx
+
     def _masked(self, grad: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         """`grad * mask` (the Dropout layer above's backward pass), or `grad`."""
         return grad if mask is None else np.multiply(grad, mask,
@@ -200,3 +292,9 @@ class Dense(Layer):
             bias_regularizer=regularizers.serialize(self.bias_regularizer),
         )
         return config
+
+
+def _with_mask_of(layer: Layer, function: Callable[..., Any], y: np.ndarray, grad: np.ndarray,
+                  dz: np.ndarray, d_bias: np.ndarray) -> None:
+    """`function(y, grad, mask, dz, d_bias)` with `layer`'s mask of the moment."""
+    function(y, grad, layer._mask, dz, d_bias)

@@ -39,6 +39,10 @@ used. Imported only with numba installed and `KERASNP_FUSED` not `0`.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from numba import njit
 
@@ -72,20 +76,34 @@ def _bias_relu(z, part, bias):  # pragma: no cover - compiled
             z[r, c] = value if value > zero or value != value else zero
 
 
+def _ran(call: Callable[[], Any] | None) -> bool:
+    """Run `call`, if there is one; whether there was."""
+    if call is None:
+        return False
+    call()
+    return True
+
+
 def bias_relu(z: np.ndarray, part: np.ndarray | None, bias: np.ndarray) -> bool:
     """`z = maximum((z + part) + bias, 0)` in place (without `part` when it is
     None) for 2-D arrays of one float dtype; False (nothing written) for
     arrays it does not take."""
+    return _ran(bias_relu_call(z, part, bias))
+
+
+def bias_relu_call(z: np.ndarray, part: np.ndarray | None,
+                   bias: np.ndarray) -> Callable[[], Any] | None:
+    """`bias_relu(z, part, bias)` as a call made ready once, for a loop that
+    passes the same arrays again (`models.program`); None where it is False."""
     dtype = z.dtype
     if (dtype not in _FLOATS or bias.dtype != dtype or z.ndim != 2
             or bias.shape != z.shape[1:] or not z.flags.c_contiguous
             or not bias.flags.c_contiguous):
-        return False
+        return None
     if part is not None and (part.dtype != dtype or part.shape != z.shape
                              or not part.flags.c_contiguous):
-        return False
-    _bias_relu(z, part, bias)
-    return True
+        return None
+    return functools.partial(_bias_relu, z, part, bias)
 
 
 @njit(nogil=True, cache=True)
@@ -132,21 +150,31 @@ def bias_softmax(z: np.ndarray, part: np.ndarray | None, bias: np.ndarray | None
     `activations._softmax_in_place` computes it: the maximum subtracted,
     NumPy's `exp`, the sum divided out; False (nothing written) for arrays it
     does not take."""
+    return _ran(bias_softmax_call(z, part, bias))
+
+
+def bias_softmax_call(z: np.ndarray, part: np.ndarray | None,
+                      bias: np.ndarray | None) -> Callable[[], Any] | None:
+    """`bias_softmax(z, part, bias)` as a call made ready once (see
+    `bias_relu_call`); None where it is False."""
     dtype = z.dtype
     others = [a for a in (part, bias) if a is not None]
     if (dtype not in _FLOATS or z.ndim != 2 or not z.shape[1] or not z.flags.c_contiguous
             or any(a.dtype != dtype or not a.flags.c_contiguous for a in others)
             or (part is not None and part.shape != z.shape)
             or (bias is not None and bias.shape != z.shape[1:])):
-        return False
+        return None
+    return functools.partial(_softmax_pass, z, part, bias)
+
+
+def _softmax_pass(z: np.ndarray, part: np.ndarray | None, bias: np.ndarray | None) -> None:
     if not _shift_by_maxima(z, part, bias):
         from ..activations import _softmax_in_place
 
         _softmax_in_place(z)  # the rest as NumPy's lines (a NaN in the batch)
-        return True
+        return
     np.exp(z, out=z)
     _divide_by_sums(z)
-    return True
 
 
 def relu_backward(y: np.ndarray, grad: np.ndarray, dz: np.ndarray, d_bias: np.ndarray,
@@ -155,15 +183,27 @@ def relu_backward(y: np.ndarray, grad: np.ndarray, dz: np.ndarray, d_bias: np.nd
     one float dtype, with `grad * mask` for `grad` if a mask is given (the
     Dropout layer above's backward pass, `Sequential._backward_to`); False
     (nothing written) for arrays it does not take."""
-    dtype = grad.dtype
-    arrays = (y, grad, dz) if mask is None else (y, grad, dz, mask)
-    if (dtype not in _FLOATS or d_bias.dtype != dtype or d_bias.shape != grad.shape[1:]
-            or grad.ndim != 2 or not grad.shape[0] or not d_bias.flags.c_contiguous
-            or any(a.dtype != dtype or a.shape != grad.shape or not a.flags.c_contiguous
-                   for a in arrays)):
+    if not takes_relu_backward(y, grad, dz, d_bias, mask):
         return False
     _relu_backward_and_sum(y, grad, mask, dz, d_bias)
     return True
+
+
+def takes_relu_backward(y: np.ndarray, grad: np.ndarray, dz: np.ndarray, d_bias: np.ndarray,
+                        mask: np.ndarray | None = None) -> bool:
+    """Whether `relu_backward` takes these arrays (then `relu_backward_pass`
+    is what it runs)."""
+    dtype = grad.dtype
+    if (dtype not in _FLOATS or d_bias.dtype != dtype or d_bias.shape != grad.shape[1:]
+            or grad.ndim != 2 or not grad.shape[0] or not d_bias.flags.c_contiguous):
+        return False
+    for a in (y, grad, dz) if mask is None else (y, grad, dz, mask):
+        if a.dtype != dtype or a.shape != grad.shape or not a.flags.c_contiguous:
+            return False
+    return True
+
+
+relu_backward_pass = _relu_backward_and_sum  # (y, grad, mask or None, dz, d_bias)
 
 
 def check() -> bool:

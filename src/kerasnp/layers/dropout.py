@@ -7,7 +7,9 @@ by `1 / (1 - rate)` during training, so inference is the identity.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -16,7 +18,7 @@ from .. import _compiled
 from .._errors import KerasnpError, check_float, check_int
 from ..utils.random import make_rng
 from .dropout_ahead import MaskAhead
-from .layer import Layer
+from .layer import Layer, times_mask_of
 
 
 def keep_threshold(rate: float) -> int:
@@ -147,6 +149,48 @@ class Dropout(MaskAhead, Layer):
         if not need_input_grad:
             return None
         return np.multiply(grad, mask, out=self._buffer("dx", grad.shape, grad.dtype))
+
+    # A step program's calls (`models.program`, as `Dense._forward_calls`).
+    def _forward_calls(self, inputs: np.ndarray) -> tuple[list[Callable[[], Any]],
+                                                          np.ndarray] | None:
+        """`_forward_reusing(inputs, training=True)` as a call, and the output
+        it writes; None where that pass does not write this layer's buffer."""
+        if (type(self)._forward_reusing is not Dropout._forward_reusing or self.rate == 0
+                or self.rate == 1 or self.noise_shape is not None or inputs.dtype.kind != "f"
+                or self.activity_regularizer is not None):
+            return None
+        out = self._buffer("out", inputs.shape, inputs.dtype)
+        mask = self._buffer("mask", inputs.shape, inputs.dtype)
+        rng, rate = self._rng, self.rate
+        fused = _compiled.load("layers.dropout_fused")
+        # a small mask in one compiled call (`dropout_fused.apply`'s)
+        whole = None if fused is None else fused.apply_call(rng.bit_generator, rate, inputs,
+                                                            mask, out)
+
+        def forward() -> None:
+            if (whole is not None and self._ahead is None and self._rng is rng
+                    and self.rate == rate and whole()):
+                self._mask = mask
+                return
+            result = self._forward_reusing(inputs, True)
+            if result is not out:  # its buffers were made again (many batch sizes seen)
+                np.copyto(out, result)
+
+        return [forward], out
+
+    def _backward_calls(self, grad: np.ndarray, inputs: np.ndarray, output: np.ndarray,
+                        need_input_grad: bool, through_activation: bool,
+                        above: Layer | None = None) -> tuple[list[Callable[[], Any]],
+                                                             np.ndarray | None] | None:
+        """`_backward_reusing(grad, need_input_grad)` after `_forward_calls` as
+        calls (the mask read at every call), and the input gradient."""
+        if (type(self)._backward_reusing is not Dropout._backward_reusing or above is not None
+                or self._gradient_mask(grad) is None):
+            return None
+        if not need_input_grad:
+            return [], None
+        dx = self._buffer("dx", grad.shape, grad.dtype)
+        return [functools.partial(times_mask_of, self, grad, dx)], dx
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

@@ -29,7 +29,9 @@ installed and `KERASNP_FUSED` is not `0`.
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -315,6 +317,32 @@ def apply(bit_generator: Any, rate: float, inputs: np.ndarray, mask: np.ndarray,
             _mask(words.view(np.uint32)[:size], threshold, scale, x, kept, result)
         _advance_generator(bit_generator, state, count)
     return True
+
+
+def apply_call(bit_generator: Any, rate: float, inputs: np.ndarray, mask: np.ndarray,
+               out: np.ndarray) -> Callable[[], bool] | None:
+    """`apply(bit_generator, rate, inputs, mask, out)` as a call made ready
+    once, for a loop that passes the same arrays again (`models.program`),
+    where `apply` is one compiled call (a mask `apply` does not split, NumPy's
+    PCG64); None elsewhere. The call returns False, having drawn nothing,
+    where `apply` would (a half draw buffered)."""
+    size = inputs.size
+    if (inputs.dtype not in _PARTS or mask.dtype != inputs.dtype or out.dtype != inputs.dtype
+            or not (inputs.flags.c_contiguous and mask.flags.c_contiguous
+                    and out.flags.c_contiguous)
+            or (size >= SPLIT_ENTRIES and _blas.single_threaded)
+            or type(bit_generator) is not np.random.PCG64 or not in_place()):
+        return None
+    words = np.empty((size + 1) // 2, np.uint64)
+    return functools.partial(_whole_locked, bit_generator.lock,
+                             bit_generator.ctypes.state_address, words,
+                             np.uint32(keep_threshold(rate)), keep_scale(rate, inputs.dtype),
+                             inputs.reshape(-1), mask.reshape(-1), out.reshape(-1))
+
+
+def _whole_locked(lock: Any, *arguments: Any) -> bool:
+    with lock:
+        return _whole_in_place(*arguments)
 
 
 @njit(nogil=True, cache=True)

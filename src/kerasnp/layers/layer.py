@@ -9,6 +9,7 @@ the inputs and fills `self.grads` under the weights' names.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -193,6 +194,22 @@ class Layer:
         pass (`Sequential._backward_to`); None otherwise."""
         return None
 
+    def _forward_calls(self, inputs: np.ndarray) -> tuple[list[Callable[[], Any]],
+                                                          np.ndarray] | None:
+        """This layer's training pass on the buffer `inputs` as calls made ready
+        once, and the buffer they write its output to, for a step program
+        (`models.program`); None (here) where the layer has none."""
+        return None
+
+    def _backward_calls(self, grad: np.ndarray, inputs: np.ndarray, output: np.ndarray,
+                        need_input_grad: bool, through_activation: bool,
+                        above: Layer | None = None) -> tuple[list[Callable[[], Any]],
+                                                             np.ndarray | None] | None:
+        """The backward pass after `_forward_calls(inputs)` as calls made ready
+        once, and the buffer of the input gradient (None if not needed); None
+        (here) where the layer has none."""
+        return None
+
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: Any = None) -> np.ndarray:
         """This layer's reusable array `name` of `shape` (one per batch size, and
         per dtype when one is asked for)."""
@@ -224,3 +241,10 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def times_mask_of(layer: Layer, grad: np.ndarray, out: np.ndarray) -> None:
+    """`out = grad * mask` with `layer`'s (a Dropout layer's) mask of the
+    moment: a step program's call (`models.program`), made ready once while
+    the mask may come in another buffer at each step."""
+    np.multiply(grad, layer._mask, out=out)

@@ -11,7 +11,33 @@ from .._errors import KerasnpError, check_choice
 from .layer import Layer
 
 
-class Flatten(Layer):
+class _Views(Layer):
+    """A step program's calls (`models.program`) for a layer whose output and
+    input gradient are views of its input and output gradient (no channels
+    moved): none at all, the views of the step's buffers are made once."""
+
+    def _forward_calls(self, inputs: np.ndarray) -> tuple[list, np.ndarray] | None:
+        cls = type(self)
+        if (cls._forward_reusing is not Layer._forward_reusing or cls.call not in _VIEW_CALLS
+                or self.activity_regularizer is not None):
+            return None
+        out = self.call(inputs)
+        return ([], out) if np.shares_memory(out, inputs) and out.size == inputs.size else None
+
+    def _backward_calls(self, grad: np.ndarray, inputs: np.ndarray, output: np.ndarray,
+                        need_input_grad: bool, through_activation: bool,
+                        above: Layer | None = None) -> tuple[list, np.ndarray | None] | None:
+        if (type(self)._backward_reusing is not Layer._backward_reusing
+                or type(self).backward not in _VIEW_BACKWARDS or above is not None
+                or self.activity_regularizer is not None or not through_activation):
+            return None
+        if not need_input_grad:
+            return [], None
+        dx = self.backward(grad)
+        return ([], dx) if np.shares_memory(dx, grad) and dx.size == grad.size else None
+
+
+class Flatten(_Views):
     """Flattens each sample to one axis: `(batch, 28, 28)` -> `(batch, 784)`.
 
     Args:
@@ -58,7 +84,7 @@ class Flatten(Layer):
         return config
 
 
-class Reshape(Layer):
+class Reshape(_Views):
     """Reshapes each sample to `target_shape` (one entry may be -1).
 
     Args:
@@ -110,3 +136,7 @@ class Reshape(Layer):
         config = super().get_config()
         config["target_shape"] = self.target_shape
         return config
+
+
+_VIEW_CALLS = (Flatten.call, Reshape.call)
+_VIEW_BACKWARDS = (Flatten.backward, Reshape.backward)

@@ -16,7 +16,9 @@ derivative of the unclipped loss.
 
 from __future__ import annotations
 
+import functools
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -354,6 +356,25 @@ def _scce_fused_step(y_true: np.ndarray, probs: np.ndarray, out: np.ndarray | No
     return _scce_numpy_step(y_true, probs, out)
 
 
+def _scce_fused_step_call(y_true: np.ndarray, probs: np.ndarray,
+                          out: np.ndarray | None) -> Callable[[], float]:
+    """`_scce_fused_step(y_true, probs, out)` as a call made ready once, for a
+    step program (`models.program`) that passes the same arrays at every step."""
+    fused = _compiled.load("losses.categorical_fused")
+    call = (None if fused is None
+            else fused.sparse_step_call(y_true.reshape(len(probs)), probs, out))
+    if call is None:
+        return functools.partial(_scce_fused_step, y_true, probs, out)
+    return functools.partial(_first_or_numpy, call, _scce_numpy_step, y_true, probs, out)
+
+
+def _first_or_numpy(call: Callable[[], float | None], numpy_step: Callable[..., float],
+                    y_true: np.ndarray, probs: np.ndarray, out: np.ndarray | None) -> float:
+    """`call()`, or where it declines (a label out of range), the NumPy lines."""
+    loss = call()
+    return numpy_step(y_true, probs, out) if loss is None else loss
+
+
 def _scce_numpy_step(y_true: np.ndarray, probs: np.ndarray, out: np.ndarray | None) -> float:
     n = len(probs)
     labels = y_true.reshape(n)
@@ -400,6 +421,7 @@ def _cce_numpy_step(y_true: np.ndarray, probs: np.ndarray, out: np.ndarray | Non
 sparse_categorical_crossentropy.backward = _scce_backward
 sparse_categorical_crossentropy.fused_softmax = _scce_fused
 sparse_categorical_crossentropy.fused_softmax_step = _scce_fused_step
+_scce_fused_step.prepared = _scce_fused_step_call  # type: ignore[attr-defined]
 categorical_crossentropy.fused_softmax_step = _cce_fused_step
 sparse_categorical_crossentropy.mask = _scce_mask
 

@@ -15,6 +15,8 @@ module is first used. Imported only with numba installed and
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -115,12 +117,30 @@ def sparse_step(labels: np.ndarray, probs: np.ndarray, out: np.ndarray | None) -
     it does not take, or a label outside `[0, classes)` (which the NumPy
     lines then index as NumPy does: a negative one from the end, one too
     large raising)."""
-    if (not _takes(probs, out) or labels.dtype.kind not in "iu" or not labels.dtype.isnative
-            or labels.ndim != 1 or labels.size != probs.shape[0]):
+    if not _takes_sparse(labels, probs, out):
         return None
+    return _sparse(labels, probs, out, np.empty(len(probs), probs.dtype))
+
+
+def sparse_step_call(labels: np.ndarray, probs: np.ndarray,
+                     out: np.ndarray | None) -> Callable[[], float | None] | None:
+    """`sparse_step(labels, probs, out)` as a call made ready once, for a loop
+    that passes the same arrays again (`models.program`); None where
+    `sparse_step` takes none of them."""
+    if not _takes_sparse(labels, probs, out):
+        return None
+    return functools.partial(_sparse, labels, probs, out, np.empty(len(probs), probs.dtype))
+
+
+def _takes_sparse(labels: np.ndarray, probs: np.ndarray, out: np.ndarray | None) -> bool:
+    return (_takes(probs, out) and labels.dtype.kind in "iu" and labels.dtype.isnative
+            and labels.ndim == 1 and labels.size == probs.shape[0])
+
+
+def _sparse(labels: np.ndarray, probs: np.ndarray, out: np.ndarray | None,
+            ratio: np.ndarray) -> float | None:
     lo, hi, real = _bounds(probs.dtype)
     n = len(probs)
-    ratio = np.empty(n, probs.dtype)
     if not _picked_ratios(probs, labels, lo, hi, ratio):
         return None
     np.log(ratio, out=ratio)

@@ -24,6 +24,7 @@ import numpy as np
 from .. import _blas, activations
 from ..layers.layer import Layer
 from ..regularizers import Regularizer
+from . import program as program_mod
 from .ahead import Ahead
 
 
@@ -80,6 +81,9 @@ class StepPlan:
         self._layers = layers
         self.ahead: Ahead | None = None
         self._ahead_wanted = ahead
+        # the step as calls made ready once (None: not yet; False: not possible)
+        self._program: program_mod.StepProgram | bool | None = None
+        self._last_batch: tuple[Any, Any] = (None, None)
 
     def for_metrics(self, y_pred: np.ndarray) -> np.ndarray:
         """`y_pred` as the compiled metrics may keep it: kerasnp's metrics keep
@@ -154,6 +158,12 @@ class StepPlan:
 
         `y_pred` lives in the last layer's buffer until the next step.
         """
+        program = self._program
+        if program and program.x is x and program.y is y and sample_weight is None:
+            done = program.run()
+            if done is not None:
+                return done
+            self._program = None  # a weight's array was replaced: made again below
         model = self.model
         y_pred = model._forward_reusing(x, training=True)
         if self._ahead_wanted and _blas.single_threaded:
@@ -166,7 +176,16 @@ class StepPlan:
         if self.variables:
             model._backward_to(grad, self.fused_gradient is None, self.start)
             model.optimizer.apply(self.gradients(), self.variables)
+            self._prepare_program(x, y, sample_weight)
         return loss, y_pred
+
+    def _prepare_program(self, x: np.ndarray, y: np.ndarray, sample_weight: Any) -> None:
+        """After a step on the same batch buffers as the last one (`fit`'s,
+        shuffled), make its `StepProgram` (once per plan and buffers)."""
+        seen, self._last_batch = self._last_batch, (x, y)
+        if (self._program is None and program_mod.ENABLED and sample_weight is None
+                and seen[0] is x and seen[1] is y):
+            self._program = program_mod.StepProgram.build(self, x, y) or False
 
     def finish(self) -> None:
         """At the end of its loop: nothing left to the helper or reserved."""

@@ -1,0 +1,147 @@
+"""A training step as a list of calls made ready once (`fit`'s loop).
+
+`StepPlan.train` runs a step through the layers' methods, and each method
+decides again, at every step, which buffers, which split products and which
+compiled passes to use. Within one `fit` those decisions come out the same
+at every step of one batch size: the batches arrive in the same buffers
+(`data.Batches`), the layers write into the same buffers, the shapes and
+dtypes do not change. A batch of 32 leaves little work per call, so making
+the decisions costs about as much as the work: some 40 us of a `seed` step
+of 180.
+
+`StepProgram` makes them once, after a step has run the usual way with the
+same batch buffers: each layer turns its training pass into calls on its
+buffers (`Layer._forward_calls`, `Layer._backward_calls`), the optimizer its
+update (`Optimizer._prepared_apply`), and a step is those calls in order.
+They are the calls the layers' methods make, with the same arrays, so the
+numbers are the same bit for bit (tests/models/test_program.py). What can
+change between steps is read at each call: a Dropout layer's mask (made
+ahead in another buffer), its generator, the learning rate. A model whose
+weights are replaced by other arrays (not assigned in place) goes back to
+the usual step, and so does any model with a layer, loss or optimizer the
+program does not know: it is an optimisation only.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from operator import is_ as _is
+from typing import Any
+
+import numpy as np
+
+#: step programs in use (tests compare fits with and without them)
+ENABLED = True
+
+
+class StepProgram:
+    """The training step of `plan` on the batch buffers `x` and `y`."""
+
+    __slots__ = ("x", "y", "forward", "loss", "penalty", "backward", "update", "output",
+                 "variables", "values")
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, forward: list[Callable[[], Any]],
+                 loss: Callable[[], float], penalty: Callable[[], float],
+                 backward: list[Callable[[], Any]], update: Callable[[], None],
+                 output: np.ndarray, variables: list[Any]):
+        self.x, self.y = x, y
+        self.forward, self.loss, self.penalty = forward, loss, penalty
+        self.backward, self.update, self.output = backward, update, output
+        self.variables = variables
+        self.values = [var.value for var in variables]
+
+    def run(self) -> tuple[float, np.ndarray] | None:
+        """One step: `(loss, y_pred)` as `StepPlan.train` returns them; None,
+        having done nothing, if a weight's array was replaced since."""
+        if not all(map(_is, [var.value for var in self.variables], self.values)):
+            return None
+        for call in self.forward:
+            call()
+        loss = self.loss() + self.penalty()
+        for call in self.backward:
+            call()
+        self.update()
+        return loss, self.output
+
+    @classmethod
+    def build(cls, plan: Any, x: np.ndarray, y: np.ndarray) -> StepProgram | None:
+        """The program of `plan`'s training step on `x` and `y` (the batch
+        buffers of the step just run), or None where a layer, the loss or the
+        optimizer has no calls made ready."""
+        from .sequential import Sequential
+
+        model = plan.model
+        if (not isinstance(model, Sequential) or plan.fused_step is None
+                or type(model)._forward_reusing is not Sequential._forward_reusing
+                or type(model)._backward_to is not Sequential._backward_to):
+            return None
+        layers = model._layers
+        forward: list[Callable[[], Any]] = []
+        inputs, outputs = [], []
+        h = x
+        for layer in layers:
+            made = layer._forward_calls(h)
+            if made is None:
+                return None
+            forward += made[0]
+            inputs.append(h)
+            h = made[1]
+            outputs.append(h)
+        if plan.ahead is not None:  # the next step's masks, as `StepPlan.train` posts them
+            forward.append(functools.partial(plan.ahead.post, len(x)))
+        if not plan._fast_loss(h, None):
+            return None
+        grad = plan._output_grad_buffer(h.shape, h.dtype)
+        prepared = getattr(plan.fused_step, "prepared", None)
+        loss = (functools.partial(plan.fused_step, y, h, grad) if prepared is None
+                else prepared(y, h, grad))
+        backward = _backward(plan, layers, inputs, outputs, grad)
+        if backward is None:
+            return None
+        gradients = _gradients(plan, backward)
+        if gradients is None:
+            return None
+        update = model.optimizer._prepared_apply(gradients, plan.variables)
+        if update is None:
+            return None
+        watched = [var for layer in layers for var in layer.weights]
+        return cls(x, y, forward, loss, plan.penalty, backward, update, h, watched)
+
+
+def _backward(plan: Any, layers: list[Any], inputs: list[np.ndarray],
+              outputs: list[np.ndarray], grad: np.ndarray) -> list[Callable[[], Any]] | None:
+    """`Sequential._backward_to(grad, ...)`'s passes as calls."""
+    calls: list[Callable[[], Any]] = []
+    last = len(layers) - 1
+    above = None  # a Dropout layer whose backward pass the layer below does
+    for i in range(last, plan.start - 1, -1):
+        layer = layers[i]
+        if (above is None and i > plan.start and layers[i - 1]._takes_gradient_mask
+                and layer._gradient_mask(grad) is not None):
+            above = layer
+            continue
+        through = plan.fused_gradient is None or i < last
+        made = layer._backward_calls(grad, inputs[i], outputs[i], i > plan.start, through,
+                                     above)
+        if made is None:
+            return None
+        above = None
+        calls += made[0]
+        grad = made[1]
+    return calls
+
+
+def _gradients(plan: Any, calls: list[Callable[[], Any]]) -> list[np.ndarray] | None:
+    """`StepPlan.gradients()`: the gradient buffers, and the penalties'
+    gradients added in their buffers by calls appended to `calls`."""
+    grads = [layer.grads[name] for layer, name in plan.sources]
+    for i, var, reg, buf in plan.penalized:
+        into = getattr(reg, "_gradient_into", None)
+        # (writing `buf` now is harmless: every step writes it before reading it)
+        if into is None or grads[i].dtype != buf.dtype or into(var.value, buf) is None:
+            return None
+        calls.append(functools.partial(into, var.value, buf))
+        calls.append(functools.partial(np.add, buf, grads[i], out=buf))  # buf += grad
+        grads[i] = buf
+    return grads
