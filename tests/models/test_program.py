@@ -160,3 +160,43 @@ def test_models_with_other_layers(monkeypatch, hidden, used):
     off = _fit(monkeypatch, False, hidden, OPTIMIZERS["adam"], dict(fit_args))
     _same(on, off)
     assert on[4] == (2 * 9 - 2 if used else 0)
+
+
+def _at_batch(batch, change):
+    class Change(callbacks.Callback):
+        def on_train_batch_end(self, index, logs=None):
+            if index == batch:
+                change(self.model)
+
+    return Change
+
+
+def _copy_and_pickle(model):
+    import copy
+    import pickle
+
+    copy.deepcopy(model)
+    pickle.loads(pickle.dumps(model))
+
+
+CHANGES = {
+    # what the program was made from, replaced between two steps
+    "dropout rate 0": lambda m: setattr(m.layers[1], "rate", 0.0),
+    "noise_shape": lambda m: setattr(m.layers[1], "noise_shape", (None, 1)),
+    "activation": lambda m: setattr(m.layers[0], "activation", keras.activations.sigmoid),
+    "optimizer": lambda m: setattr(m, "optimizer", optimizers.SGD(0.1)),
+    "compile": lambda m: m.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy"),
+    "copied and pickled": _copy_and_pickle,
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+@pytest.mark.parametrize("below", ["tanh", "relu"])
+def test_a_callback_replacing_what_the_program_was_made_from(monkeypatch, change, below):
+    hidden = lambda: [layers.Dense(16, below), layers.Dropout(0.3)]  # noqa: E731
+    meddle = _at_batch(4, CHANGES[change])
+    fit_args = dict(batch_size=16, epochs=2)
+    on, off = (_fit(monkeypatch, enabled, hidden, OPTIMIZERS["adam"], dict(fit_args),
+                    extra=lambda: [meddle()]) for enabled in (True, False))
+    _same(on, off)
+    assert on[4] >= 3  # steps 3 to 5 ran as a program before the change

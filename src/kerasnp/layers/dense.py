@@ -184,6 +184,8 @@ class Dense(Layer):
 
     # The same passes as calls made ready once, for a step program
     # (`models.program`): every array is a buffer the next step uses again.
+    _program_watch = ("activity_regularizer", "activation", "kernel", "bias")
+
     def _forward_calls(self, inputs: np.ndarray) -> tuple[list[Callable[[], Any]],
                                                           np.ndarray] | None:
         """`_forward_reusing(inputs, training=True)` as calls, and the output

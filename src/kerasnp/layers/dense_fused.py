@@ -203,7 +203,9 @@ def takes_relu_backward(y: np.ndarray, grad: np.ndarray, dz: np.ndarray, d_bias:
     return True
 
 
-relu_backward_pass = _relu_backward_and_sum  # (y, grad, mask or None, dz, d_bias)
+#: `relu_backward`'s compiled pass, `(y, grad, mask or None, dz, d_bias)`, without its
+#: checks: for arrays `takes_relu_backward` took (a step program's, `models.program`)
+relu_backward_pass = _relu_backward_and_sum
 
 
 def check() -> bool:

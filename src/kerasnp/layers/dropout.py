@@ -151,6 +151,8 @@ class Dropout(MaskAhead, Layer):
         return np.multiply(grad, mask, out=self._buffer("dx", grad.shape, grad.dtype))
 
     # A step program's calls (`models.program`, as `Dense._forward_calls`).
+    _program_watch = ("activity_regularizer", "rate", "noise_shape")
+
     def _forward_calls(self, inputs: np.ndarray) -> tuple[list[Callable[[], Any]],
                                                           np.ndarray] | None:
         """`_forward_reusing(inputs, training=True)` as a call, and the output

@@ -194,6 +194,10 @@ class Layer:
         pass (`Sequential._backward_to`); None otherwise."""
         return None
 
+    #: the attributes this layer's `_forward_calls`/`_backward_calls` decide
+    #: from: a step program runs only while they hold the same objects
+    _program_watch: tuple[str, ...] = ("activity_regularizer",)
+
     def _forward_calls(self, inputs: np.ndarray) -> tuple[list[Callable[[], Any]],
                                                           np.ndarray] | None:
         """This layer's training pass on the buffer `inputs` as calls made ready

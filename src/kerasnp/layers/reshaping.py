@@ -51,6 +51,8 @@ class Flatten(_Views):
     (2, 784)
     """
 
+    _program_watch = ("activity_regularizer", "data_format")
+
     def __init__(self, data_format: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         if data_format is not None:
@@ -94,6 +96,8 @@ class Reshape(_Views):
     >>> Reshape((4, 2))(np.zeros((3, 8), dtype="float32")).shape
     (3, 4, 2)
     """
+
+    _program_watch = ("activity_regularizer", "target_shape")
 
     def __init__(self, target_shape: Any = None, **kwargs: Any):
         super().__init__(**kwargs)

@@ -14,12 +14,25 @@ same batch buffers: each layer turns its training pass into calls on its
 buffers (`Layer._forward_calls`, `Layer._backward_calls`), the optimizer its
 update (`Optimizer._prepared_apply`), and a step is those calls in order.
 They are the calls the layers' methods make, with the same arrays, so the
-numbers are the same bit for bit (tests/models/test_program.py). What can
-change between steps is read at each call: a Dropout layer's mask (made
-ahead in another buffer), its generator, the learning rate. A model whose
-weights are replaced by other arrays (not assigned in place) goes back to
-the usual step, and so does any model with a layer, loss or optimizer the
-program does not know: it is an optimisation only.
+numbers are the same bit for bit (tests/models/test_program.py).
+
+What the layers' methods decide from is watched instead: before each step
+the program checks that the attributes each layer names in
+`Layer._program_watch` (a Dense layer's activation and weights, a Dropout
+layer's rate, ...), every weight's array, the model's optimizer and loss are
+the objects they were when it was made. If one was replaced (a callback
+changed a rate, replaced a weight's array instead of assigning into it,
+recompiled), the step runs the usual way and a new program is made after
+the next one (after three such changes in one `fit`, no more programs). What
+changes from step to step without changing a decision is read at each call:
+a Dropout layer's mask (a mask made ahead comes in another buffer) and
+generator, the learning rate and the optimizer's state. A model with a
+layer, loss or optimizer that has no calls made ready runs the usual step:
+programs are an optimisation only.
+
+The loss's ready call comes from the `prepared` attribute of its fused step
+function (`losses.categorical`), beside the step's other attributes there;
+without one the step function is called as it is.
 """
 
 from __future__ import annotations
@@ -39,22 +52,24 @@ class StepProgram:
     """The training step of `plan` on the batch buffers `x` and `y`."""
 
     __slots__ = ("x", "y", "forward", "loss", "penalty", "backward", "update", "output",
-                 "variables", "values")
+                 "owners", "names", "values")
 
     def __init__(self, x: np.ndarray, y: np.ndarray, forward: list[Callable[[], Any]],
                  loss: Callable[[], float], penalty: Callable[[], float],
                  backward: list[Callable[[], Any]], update: Callable[[], None],
-                 output: np.ndarray, variables: list[Any]):
+                 output: np.ndarray, watched: list[tuple[Any, str]]):
         self.x, self.y = x, y
         self.forward, self.loss, self.penalty = forward, loss, penalty
         self.backward, self.update, self.output = backward, update, output
-        self.variables = variables
-        self.values = [var.value for var in variables]
+        # the attributes the calls were decided from: (owner, name), their values
+        self.owners = [owner for owner, _ in watched]
+        self.names = [name for _, name in watched]
+        self.values = list(map(getattr, self.owners, self.names))
 
     def run(self) -> tuple[float, np.ndarray] | None:
         """One step: `(loss, y_pred)` as `StepPlan.train` returns them; None,
-        having done nothing, if a weight's array was replaced since."""
-        if not all(map(_is, [var.value for var in self.variables], self.values)):
+        having done nothing, if a watched attribute was replaced since."""
+        if not all(map(_is, map(getattr, self.owners, self.names), self.values)):
             return None
         for call in self.forward:
             call()
@@ -105,7 +120,10 @@ class StepProgram:
         update = model.optimizer._prepared_apply(gradients, plan.variables)
         if update is None:
             return None
-        watched = [var for layer in layers for var in layer.weights]
+        watched = [(model, "optimizer"), (model, "loss")]
+        for layer in layers:
+            watched += [(layer, name) for name in layer._program_watch]
+            watched += [(var, "value") for var in layer.weights]
         return cls(x, y, forward, loss, plan.penalty, backward, update, h, watched)
 
 

@@ -7,7 +7,9 @@ settles the first three when `fit` (or `evaluate`) starts and runs the step
 through the layers' reusing methods (`Layer._forward_reusing`), so a step
 of a Dense/Dropout model allocates no array of the size of its activations
 or weights. The numbers are exactly those of the plain path
-(`Model.compute_gradients`); only where they are stored differs.
+(`Model.compute_gradients`); only where they are stored differs. From the
+second step on the same batch buffers, the step runs as calls made ready
+once (`models.program`).
 
 What the plan assumes, and `fit` guarantees by building a new plan per call:
 the layers, their `trainable` flags, the loss and the optimizer do not change
@@ -84,6 +86,14 @@ class StepPlan:
         # the step as calls made ready once (None: not yet; False: not possible)
         self._program: program_mod.StepProgram | bool | None = None
         self._last_batch: tuple[Any, Any] = (None, None)
+        self._program_changes = 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A copy or pickle of the model in the middle of `fit` (a callback's)
+        carries no program: its calls hold the original's arrays."""
+        state = self.__dict__.copy()
+        state["_program"], state["_last_batch"] = None, (None, None)
+        return state
 
     def for_metrics(self, y_pred: np.ndarray) -> np.ndarray:
         """`y_pred` as the compiled metrics may keep it: kerasnp's metrics keep
@@ -163,7 +173,9 @@ class StepPlan:
             done = program.run()
             if done is not None:
                 return done
-            self._program = None  # a weight's array was replaced: made again below
+            # something it was made from was replaced: made again below, up to three times
+            self._program_changes += 1
+            self._program = None if self._program_changes < 3 else False
         model = self.model
         y_pred = model._forward_reusing(x, training=True)
         if self._ahead_wanted and _blas.single_threaded:

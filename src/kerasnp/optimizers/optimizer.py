@@ -217,6 +217,8 @@ class Optimizer(
         optimizer: the tables keyed by the identity of the variables are made
         again for the copied variables."""
         self.__dict__.update(state)
+        if "_excluded" not in state:  # pickled before exclusions kept their variables
+            self._excluded = []
         self._index = {id(var): i for i, var in enumerate(self._trainable_variables)}
         self._fused_views = {}
 
