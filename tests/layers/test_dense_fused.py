@@ -14,7 +14,8 @@ def fused(compiled):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (32, 128), (128, 512), (2048, 33)])
+@pytest.mark.parametrize("shape", [(1, 2), (1, 7), (32, 128), (128, 512), (2048, 33),
+                                   (2048, 2)])
 def test_the_gradients_are_the_numpy_lines(fused, dtype, shape):
     rng = np.random.default_rng(sum(shape))
     y = np.maximum(rng.normal(size=shape), 0).astype(dtype)
@@ -37,6 +38,8 @@ def test_arrays_it_does_not_take_are_left_alone(fused):
     for args in [(y, grad.astype("float64"), dz, d_bias),       # mixed dtypes
                  (y, np.ones((3, 4), "float32").T, dz, d_bias),  # not contiguous
                  (y, grad, dz, np.zeros(4, "float32")),          # wrong bias size
+                 # one unit: NumPy sums one column pairwise, not row by row
+                 (y[:, :1], grad[:, :1], dz[:, :1], d_bias[:1]),
                  (y.astype("float16"), grad.astype("float16"), dz.astype("float16"),
                   d_bias.astype("float16"))]:
         assert not fused.relu_backward(*args)
@@ -90,3 +93,24 @@ def test_only_a_batch_with_a_nan_maximum_takes_the_numpy_lines(fused, monkeypatc
     with np.errstate(invalid="ignore"):
         assert fused.bias_softmax(z, None, None)
     assert taken == [1]
+
+
+def test_a_one_unit_relu_layer_trains_as_the_numpy_lines(fused, monkeypatch):
+    """Its bias gradient is NumPy's sum of one column (pairwise from 9 rows on)."""
+    import kerasnp as keras
+    from kerasnp.layers import Dense
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(400, 5)).astype("float32"), rng.integers(0, 3, 400)
+    weights = []
+    for use_fused in (True, False):
+        monkeypatch.setattr(_compiled, "_loaded", {} if use_fused else
+                            {"layers.dense_fused": None})
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input(shape=(5,)), Dense(1, "relu"),
+                                  Dense(3, "softmax")])
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        model.fit(x, y, batch_size=200, epochs=2, verbose=0)
+        weights.append(model.get_weights())
+    for ours, numpy_lines in zip(*weights, strict=True):
+        assert ours.tobytes() == numpy_lines.tobytes()

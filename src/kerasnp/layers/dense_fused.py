@@ -18,14 +18,17 @@ Backward, `Dense._backward_reusing` computes
     grad = grad * mask           # a Dropout layer above's backward pass,
                                  # handed over by `Sequential._backward_to`
     dz = (y > 0) * grad          # activations._relu_backward_into
-    d_bias = dz.sum(axis=0)      # NumPy adds the rows in order
+    d_bias = dz.sum(axis=0)      # NumPy adds the rows in order (a single
+                                 # column: pairwise; not taken here)
 
 two or three passes over a batch-by-units array (the last two about 18 us
 at 128x512). Here one
 loop does both, with the same operations in the same order (the 0/1 factor
 as a float times the gradient, so NaN and -0.0 come out as NumPy's; each
 column summed row after row, from zero), so the numbers are bit for
-bit the NumPy lines'.
+bit the NumPy lines'. (One exception `check` tests for: where NaNs of both
+signs meet in one column, which of them the sum keeps depends on the order
+the compiler gives the two operands of an addition.)
 
 Softmax, `activations._softmax_in_place` after the bias (five NumPy calls,
 about 7 us on a 32x10 batch, nearly all of it per-call cost): `bias_softmax`
@@ -192,10 +195,12 @@ def relu_backward(y: np.ndarray, grad: np.ndarray, dz: np.ndarray, d_bias: np.nd
 def takes_relu_backward(y: np.ndarray, grad: np.ndarray, dz: np.ndarray, d_bias: np.ndarray,
                         mask: np.ndarray | None = None) -> bool:
     """Whether `relu_backward` takes these arrays (then `relu_backward_pass`
-    is what it runs)."""
+    is what it runs). Not one column: NumPy sums a single column pairwise,
+    not row after row as the pass does (and as NumPy sums several columns)."""
     dtype = grad.dtype
     if (dtype not in _FLOATS or d_bias.dtype != dtype or d_bias.shape != grad.shape[1:]
-            or grad.ndim != 2 or not grad.shape[0] or not d_bias.flags.c_contiguous):
+            or grad.ndim != 2 or not grad.shape[0] or grad.shape[1] < 2
+            or not d_bias.flags.c_contiguous):
         return False
     for a in (y, grad, dz) if mask is None else (y, grad, dz, mask):
         if a.dtype != dtype or a.shape != grad.shape or not a.flags.c_contiguous:
