@@ -315,7 +315,7 @@ def test_two_threads_training_at_once_get_their_own_numbers():
 def _train_recipe_like(seed):
     """A few steps of the `seed` and `mnist_mlp` recipes' layers at once
     (split products, Dropout halves, relu passes, Adam and RMSprop, the
-    softmax and both cross-entropy steps)."""
+    softmax and both cross-entropy steps, an L2 penalty's gradient)."""
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
     x = rng.random((300, 784), dtype=np.float32)
@@ -325,7 +325,8 @@ def _train_recipe_like(seed):
                                           (512, "rmsprop", 128, "sparse_categorical_crossentropy"),
                                           (64, "adam", 32, "categorical_crossentropy")):
         model = keras.Sequential([keras.Input(shape=(784,)), layers.Dense(units, "relu"),
-                                  layers.Dropout(0.2), layers.Dense(units, "relu"),
+                                  layers.Dropout(0.2),
+                                  layers.Dense(units, "relu", kernel_regularizer="l2"),
                                   layers.Dropout(0.2), layers.Dense(10, "softmax")])
         model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
         labels = y if loss.startswith("sparse") else np.eye(10, dtype="float32")[y]
@@ -342,7 +343,8 @@ def test_the_compiled_passes_train_to_the_numbers_of_the_numpy_lines(compiled, m
     from kerasnp.optimizers import fused
 
     compiled(_spinning.spinner(), "the spinning helper")
-    for name in ("layers.dense_fused", "layers.dropout_fused", "losses.categorical_fused"):
+    for name in ("layers.dense_fused", "layers.dropout_fused", "losses.categorical_fused",
+                 "models.program_fused"):
         compiled(_compiled.load(name), name)
     assert fused.available()
     with_compiled = _train_recipe_like(3)

@@ -136,7 +136,7 @@ from kerasnp.utils import random
 kerasnp.utils.set_random_seed(0)
 before = random._STATE["drawn"], layers.Dropout(0.1).name
 for name in ("layers.dense_fused", "layers.dropout_fused", "models.ahead_fused",
-             "losses.categorical_fused"):
+             "losses.categorical_fused", "models.program_fused"):
     assert _compiled.load(name) is not None, name
 after = random._STATE["drawn"], layers.Dropout(0.1).name
 assert after[0] == before[0] + 1 and after[1] == "dropout_1", (before, after)

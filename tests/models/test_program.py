@@ -187,13 +187,15 @@ CHANGES = {
     "optimizer": lambda m: setattr(m, "optimizer", optimizers.SGD(0.1)),
     "compile": lambda m: m.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy"),
     "copied and pickled": _copy_and_pickle,
+    "l2 factor": lambda m: setattr(m.layers[0].kernel_regularizer, "l2", 0.05),
 }
 
 
 @pytest.mark.parametrize("change", sorted(CHANGES))
 @pytest.mark.parametrize("below", ["tanh", "relu"])
 def test_a_callback_replacing_what_the_program_was_made_from(monkeypatch, change, below):
-    hidden = lambda: [layers.Dense(16, below), layers.Dropout(0.3)]  # noqa: E731
+    hidden = lambda: [layers.Dense(16, below, kernel_regularizer=regularizers.l2(1e-3)),  # noqa: E731
+                      layers.Dropout(0.3)]
     meddle = _at_batch(4, CHANGES[change])
     fit_args = dict(batch_size=16, epochs=2)
     on, off = (_fit(monkeypatch, enabled, hidden, OPTIMIZERS["adam"], dict(fit_args),

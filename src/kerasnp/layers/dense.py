@@ -266,7 +266,9 @@ class Dense(Layer):
         self.grads["kernel"] = dkernel
         if d_bias is not None:
             if not summed:
-                calls.append(functools.partial(grad.sum, axis=0, out=d_bias))
+                fused = _compiled.load("layers.dense_fused")
+                sums = None if fused is None else fused.column_sums_call(grad, d_bias)
+                calls.append(sums or functools.partial(grad.sum, axis=0, out=d_bias))
             self.grads["bias"] = d_bias
         if not need_input_grad:
             return calls, None

@@ -208,6 +208,28 @@ def takes_relu_backward(y: np.ndarray, grad: np.ndarray, dz: np.ndarray, d_bias:
     return True
 
 
+@njit(nogil=True, cache=True)
+def _column_sums(grad, out):  # pragma: no cover - compiled
+    """out = grad.sum(axis=0), each column summed row after row from zero"""
+    zero = out.dtype.type(0.0)
+    for c in range(grad.shape[1]):
+        out[c] = zero
+    for r in range(grad.shape[0]):
+        for c in range(grad.shape[1]):
+            out[c] += grad[r, c]
+
+
+def column_sums_call(grad: np.ndarray, out: np.ndarray) -> Callable[[], Any] | None:
+    """`grad.sum(axis=0, out=out)` (a layer's bias gradient, without relu's
+    pass) as a call made ready once, for a 2-D `grad` of two columns or more
+    (NumPy sums one column pairwise); None for arrays it does not take."""
+    if (grad.ndim != 2 or grad.shape[1] < 2 or grad.dtype not in _FLOATS
+            or out.dtype != grad.dtype or out.shape != grad.shape[1:]
+            or not grad.flags.c_contiguous or not out.flags.c_contiguous):
+        return None
+    return functools.partial(_column_sums, grad, out)
+
+
 #: `relu_backward`'s compiled pass, `(y, grad, mask or None, dz, d_bias)`, without its
 #: checks: for arrays `takes_relu_backward` took (a step program's, `models.program`)
 relu_backward_pass = _relu_backward_and_sum
@@ -279,5 +301,8 @@ def check() -> bool:
                     expected = _relu_backward_into(y, above, np.empty_like(grad))
                 if (dz.tobytes() != expected.tobytes()
                         or d_bias.tobytes() != expected.sum(axis=0).tobytes()):
+                    return False
+                column_sums_call(expected, d_bias)()
+                if d_bias.tobytes() != expected.sum(axis=0).tobytes():
                     return False
     return True

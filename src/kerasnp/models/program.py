@@ -32,7 +32,8 @@ programs are an optimisation only.
 
 The loss's ready call comes from the `prepared` attribute of its fused step
 function (`losses.categorical`), beside the step's other attributes there;
-without one the step function is called as it is.
+without one the step function is called as it is. An L2 penalty's gradient
+plus the loss's is one compiled pass (`models/program_fused.py`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ from operator import is_ as _is
 from typing import Any
 
 import numpy as np
+
+from .. import _compiled
+from ..regularizers import L2
 
 #: step programs in use (tests compare fits with and without them)
 ENABLED = True
@@ -114,13 +118,13 @@ class StepProgram:
         backward = _backward(plan, layers, inputs, outputs, grad)
         if backward is None:
             return None
-        gradients = _gradients(plan, backward)
+        watched: list[tuple[Any, str]] = [(model, "optimizer"), (model, "loss")]
+        gradients = _gradients(plan, backward, watched)
         if gradients is None:
             return None
         update = model.optimizer._prepared_apply(gradients, plan.variables)
         if update is None:
             return None
-        watched = [(model, "optimizer"), (model, "loss")]
         for layer in layers:
             watched += [(layer, name) for name in layer._program_watch]
             watched += [(var, "value") for var in layer.weights]
@@ -150,15 +154,27 @@ def _backward(plan: Any, layers: list[Any], inputs: list[np.ndarray],
     return calls
 
 
-def _gradients(plan: Any, calls: list[Callable[[], Any]]) -> list[np.ndarray] | None:
+def _gradients(plan: Any, calls: list[Callable[[], Any]],
+               watched: list[tuple[Any, str]]) -> list[np.ndarray] | None:
     """`StepPlan.gradients()`: the gradient buffers, and the penalties'
-    gradients added in their buffers by calls appended to `calls`."""
+    gradients added in their buffers by calls appended to `calls` (an L2
+    penalty's in one compiled pass, its factor then added to `watched`)."""
     grads = [layer.grads[name] for layer, name in plan.sources]
+    fused = None
     for i, var, reg, buf in plan.penalized:
         into = getattr(reg, "_gradient_into", None)
         # (writing `buf` now is harmless: every step writes it before reading it)
         if into is None or grads[i].dtype != buf.dtype or into(var.value, buf) is None:
             return None
+        if type(reg)._gradient_into is L2._gradient_into:  # 2 * l2 * w, then + grad
+            fused = fused or _compiled.load("models.program_fused")
+            call = None if fused is None else fused.scaled_add_call(var.value, 2.0 * reg.l2,
+                                                                     grads[i], buf)
+            if call is not None:
+                calls.append(call)
+                watched.append((reg, "l2"))
+                grads[i] = buf
+                continue
         calls.append(functools.partial(into, var.value, buf))
         calls.append(functools.partial(np.add, buf, grads[i], out=buf))  # buf += grad
         grads[i] = buf
