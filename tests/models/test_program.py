@@ -188,6 +188,9 @@ CHANGES = {
     "compile": lambda m: m.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy"),
     "copied and pickled": _copy_and_pickle,
     "l2 factor": lambda m: setattr(m.layers[0].kernel_regularizer, "l2", 0.05),
+    # NumPy multiplies float32 weights by a float64 scalar in float64
+    "l2 factor, a NumPy scalar": lambda m: setattr(m.layers[0].kernel_regularizer, "l2",
+                                                   np.float64(1 / 3)),
 }
 
 

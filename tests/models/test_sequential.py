@@ -329,3 +329,19 @@ def test_a_copied_optimizer_keeps_its_exclusions_for_the_copied_variables():
     twin = copy.deepcopy(model)
     twin.optimizer.build(twin.trainable_weights)
     assert twin.optimizer._decays == [False, True, True, True]
+
+
+def test_an_optimizer_pickled_by_an_older_kerasnp_unpickles_and_trains():
+    import pickle
+
+    x, y = data()
+    model = mlp()
+    model.fit(x, y, verbose=0)
+    older = model.optimizer
+    older.__dict__.pop("_together")  # what it did not have yet
+    older.__dict__.pop("_excluded")
+    older._exclude_ids = set()
+    model = pickle.loads(pickle.dumps(model))
+    assert not hasattr(model.optimizer, "_exclude_ids")
+    model.fit(x, y, verbose=0)
+    assert model.optimizer.iterations == 4

@@ -26,9 +26,9 @@ at 128x512). Here one
 loop does both, with the same operations in the same order (the 0/1 factor
 as a float times the gradient, so NaN and -0.0 come out as NumPy's; each
 column summed row after row, from zero), so the numbers are bit for
-bit the NumPy lines'. (One exception `check` tests for: where NaNs of both
-signs meet in one column, which of them the sum keeps depends on the order
-the compiler gives the two operands of an addition.)
+bit the NumPy lines'. (One exception: where NaNs of both signs meet in one
+column, the sum may keep the other one than NumPy's, whose vectorised loop
+keeps one operand in its vector body and the other in its remainder.)
 
 Softmax, `activations._softmax_in_place` after the bias (five NumPy calls,
 about 7 us on a 32x10 batch, nearly all of it per-call cost): `bias_softmax`
@@ -220,9 +220,11 @@ def _column_sums(grad, out):  # pragma: no cover - compiled
 
 
 def column_sums_call(grad: np.ndarray, out: np.ndarray) -> Callable[[], Any] | None:
-    """`grad.sum(axis=0, out=out)` (a layer's bias gradient, without relu's
-    pass) as a call made ready once, for a 2-D `grad` of two columns or more
-    (NumPy sums one column pairwise); None for arrays it does not take."""
+    """`grad.sum(axis=0, out=out)` (a layer's bias gradient where relu's pass
+    does not compute it) as a call made ready once, for a 2-D `grad` of two
+    columns or more (NumPy sums one column pairwise); None for arrays it does
+    not take. As for relu's pass, a column holding NaNs of both signs may
+    come out with the other NaN."""
     if (grad.ndim != 2 or grad.shape[1] < 2 or grad.dtype not in _FLOATS
             or out.dtype != grad.dtype or out.shape != grad.shape[1:]
             or not grad.flags.c_contiguous or not out.flags.c_contiguous):

@@ -166,7 +166,9 @@ def _gradients(plan: Any, calls: list[Callable[[], Any]],
         # (writing `buf` now is harmless: every step writes it before reading it)
         if into is None or grads[i].dtype != buf.dtype or into(var.value, buf) is None:
             return None
-        if type(reg)._gradient_into is L2._gradient_into:  # 2 * l2 * w, then + grad
+        # 2 * l2 * w, then + grad; a factor of Python's float or int (a NumPy
+        # scalar would make NumPy multiply in its own dtype)
+        if type(reg)._gradient_into is L2._gradient_into and type(reg.l2) in (float, int):
             fused = fused or _compiled.load("models.program_fused")
             call = None if fused is None else fused.scaled_add_call(var.value, 2.0 * reg.l2,
                                                                      grads[i], buf)

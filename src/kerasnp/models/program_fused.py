@@ -47,10 +47,13 @@ def _flat(*arrays: np.ndarray) -> list[np.ndarray] | None:
 def scaled_add_call(w: np.ndarray, factor: float, grad: np.ndarray,
                     out: np.ndarray) -> Callable[[], None] | None:
     """`np.multiply(w, factor, out=out); out += grad` as a call made ready once
-    (`factor` a Python float, rounded to the arrays' dtype as NumPy rounds
-    it); None for arrays it does not take (or `out` overlapping the others)."""
+    (`factor` a Python float or int, rounded to the arrays' dtype as NumPy
+    rounds it); None for another factor (a NumPy scalar keeps its own dtype
+    in NumPy's product) and for arrays it does not take (or `out`
+    overlapping the others)."""
     flat = _flat(w, grad, out)
-    if flat is None or np.may_share_memory(out, w) or np.may_share_memory(out, grad):
+    if (type(factor) not in (float, int) or flat is None or np.may_share_memory(out, w)
+            or np.may_share_memory(out, grad)):
         return None
     return functools.partial(_scaled_add, flat[0], w.dtype.type(factor), flat[1], flat[2])
 

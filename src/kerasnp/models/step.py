@@ -7,8 +7,8 @@ settles the first three when `fit` (or `evaluate`) starts and runs the step
 through the layers' reusing methods (`Layer._forward_reusing`), so a step
 of a Dense/Dropout model allocates no array of the size of its activations
 or weights. The numbers are exactly those of the plain path
-(`Model.compute_gradients`); only where they are stored differs. From the
-second step on the same batch buffers, the step runs as calls made ready
+(`Model.compute_gradients`); only where they are stored differs. After a
+second step on the same batch buffers, the steps run as calls made ready
 once (`models.program`).
 
 What the plan assumes, and `fit` guarantees by building a new plan per call:

@@ -217,8 +217,12 @@ class Optimizer(
         optimizer: the tables keyed by the identity of the variables are made
         again for the copied variables."""
         self.__dict__.update(state)
-        if "_excluded" not in state:  # pickled before exclusions kept their variables
+        # pickled by an older kerasnp: what it did not have yet
+        if "_excluded" not in state:  # (ids of the variables then: not the copies')
+            self.__dict__.pop("_exclude_ids", None)
             self._excluded = []
+        if "_together" not in state:
+            self._together = fused.Together()
         self._index = {id(var): i for i, var in enumerate(self._trainable_variables)}
         self._fused_views = {}
 
