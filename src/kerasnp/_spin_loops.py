@@ -190,7 +190,19 @@ def _wait_done(ctl):  # pragma: no cover - compiled
     return turns
 
 
-@njit(nogil=True, cache=True)
+def _products_signature(dtype: Any) -> Any:
+    """`two_products`' types for arrays of `dtype` in any layout: it reads
+    only their shapes, strides and addresses, so one compiled version per
+    dtype serves them all (each layout would be a version of its own, about
+    0.8 MB of compiled code each)."""
+    matrix = types.Array(dtype, 2, "A")
+    vector = types.Array(types.int64, 1, "C")
+    return types.int64(vector, vector, *[matrix] * 6, types.boolean, types.int64,
+                       types.int64, types.boolean)
+
+
+@njit([_products_signature(types.float32), _products_signature(types.float64)],
+      nogil=True, cache=True)
 def two_products(ctl, job, a, b, out, a2, b2, out2, offer, sgemm, dgemm,
                  ilp64):  # pragma: no cover - compiled
     """`out = a @ b` here and `out2 = a2 @ b2` offered to the helper (if
