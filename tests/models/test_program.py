@@ -205,3 +205,16 @@ def test_a_callback_replacing_what_the_program_was_made_from(monkeypatch, change
                     extra=lambda: [meddle()]) for enabled in (True, False))
     _same(on, off)
     assert on[4] >= 3  # steps 3 to 5 ran as a program before the change
+
+
+def test_the_environment_can_turn_programs_off():
+    import os
+    import subprocess
+    import sys
+
+    code = "from kerasnp.models import program; print(program.ENABLED)"
+    for value, expected in (("0", "False"), ("", "True"), ("1", "True")):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              env={**os.environ, "KERASNP_PROGRAMS": value},
+                              timeout=120)
+        assert done.stdout.strip() == expected, done.stderr[-1000:]

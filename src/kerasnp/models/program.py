@@ -39,6 +39,7 @@ plus the loss's is one compiled pass (`models/program_fused.py`).
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from operator import is_ as _is
 from typing import Any
@@ -48,8 +49,9 @@ import numpy as np
 from .. import _compiled
 from ..regularizers import L2
 
-#: step programs in use (tests compare fits with and without them)
-ENABLED = True
+#: step programs in use; `KERASNP_PROGRAMS=0` in the environment turns them
+#: off (tests compare fits with and without them)
+ENABLED = os.environ.get("KERASNP_PROGRAMS", "").strip() != "0"
 
 
 class StepProgram:
