@@ -1,7 +1,8 @@
 """Properties that must hold for any data: hypothesis searches for counterexamples."""
 
 import numpy as np
-from hypothesis import given, settings
+import pytest
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -48,3 +49,62 @@ def test_evaluate_equals_the_full_batch_loss(n, batch_size, seed):
                 + 0.01 * np.sum(model.layers[0].kernel.value ** 2))
     np.testing.assert_allclose(loss, expected, rtol=1e-5)
     np.testing.assert_allclose(acc, (p.argmax(1) == y).mean(), rtol=1e-6)
+
+
+def _fit_numbers(arch, numpy_lines, monkeypatch):
+    """(history, weights' bytes) of a short fit of `arch`; with `numpy_lines`
+    no compiled pass, no spinning helper and no step program."""
+    from kerasnp import _compiled, _spinning
+    from kerasnp.models import program
+    from kerasnp.optimizers import fused
+
+    with monkeypatch.context() as patch:
+        if numpy_lines:
+            patch.setattr(_compiled, "_loaded", {})
+            patch.setenv("KERASNP_FUSED", "0")
+            patch.setattr(fused, "_compiled", {})
+            patch.setattr(_spinning, "_spinner", None)
+            patch.setattr(program, "ENABLED", False)
+        seed, n, d, classes, hidden, batch_size, optimizer, onehot = arch
+        keras.utils.set_random_seed(seed)
+        rng = np.random.default_rng(seed)
+        x = rng.normal(size=(n, d)).astype("float32")
+        y = rng.integers(0, classes, n)
+        stack = [keras.Input(shape=(d,))]
+        for units, activation, rate, l2 in hidden:
+            stack.append(layers.Dense(units, activation, kernel_regularizer=(
+                keras.regularizers.l2(l2) if l2 else None)))
+            if rate:
+                stack.append(layers.Dropout(rate))
+        model = keras.Sequential([*stack, layers.Dense(classes, "softmax")])
+        model.compile(optimizer=optimizer, metrics=["accuracy"], loss=(
+            "categorical_crossentropy" if onehot else "sparse_categorical_crossentropy"))
+        labels = np.eye(classes, dtype="float32")[y] if onehot else y
+        history = model.fit(x, labels, batch_size=batch_size, epochs=2, verbose=0).history
+        return history, [w.tobytes() for w in model.get_weights()]
+
+
+architectures = st.tuples(
+    st.integers(0, 1000), st.integers(3, 120), st.integers(1, 12), st.integers(2, 6),
+    # (units, activation, Dropout rate, L2): few units and large batches are where sums
+    # change their order (NumPy sums one column pairwise)
+    st.lists(st.tuples(st.sampled_from([1, 2, 3, 17, 40]),
+                       st.sampled_from(["relu", "tanh", "sigmoid", None]),
+                       st.sampled_from([0, 0.3]), st.sampled_from([0, 1e-3])), max_size=2),
+    st.sampled_from([1, 2, 3, 7, 32, 60]),
+    st.sampled_from(["adam", "rmsprop", "sgd", "adagrad", "nadam", "adamax", "adamw"]),
+    st.booleans())
+
+
+@settings(max_examples=40, deadline=None)
+@given(arch=architectures)
+# one relu unit summed over 60 rows (NumPy: pairwise); two units and L2, one-hot labels
+@example(arch=(0, 120, 5, 3, [(1, "relu", 0, 0)], 60, "sgd", False))
+@example(arch=(1, 90, 7, 4, [(2, None, 0.3, 1e-3), (3, "relu", 0, 0)], 32, "adam", True))
+def test_the_compiled_passes_and_step_programs_train_as_the_numpy_lines(arch):
+    """Any small Dense/Dropout model, any batch size, any optimizer: bit for bit
+    (the compiled passes, the helper and step programs are optimisations only)."""
+    pytest.importorskip("numba")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        assert (_fit_numbers(arch, False, monkeypatch)
+                == _fit_numbers(arch, True, monkeypatch))
