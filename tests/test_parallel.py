@@ -374,7 +374,7 @@ def test_a_dropout_layers_backward_pass_done_by_the_dense_layer_below_is_the_sam
     handed = []
     original = Dense._backward_reusing
     monkeypatch.setattr(Dense, "_backward_reusing", lambda self, *a, **k: handed.append(
-        k.get("mask") is not None) or original(self, *a, **k))
+        k.get("above") is not None) or original(self, *a, **k))
     together = _train_recipe_like(5)
     assert any(handed)
     monkeypatch.setattr(Dense, "_takes_gradient_mask", False)

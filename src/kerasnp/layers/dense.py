@@ -113,86 +113,51 @@ class Dense(Layer):
 
     # The same math in the model's loops, in this layer's buffers: the
     # activation is applied in place when it allows it (relu, softmax, ...).
+    # Both passes are made of calls made ready on the arrays (`_ready_forward`,
+    # `_ready_backward`), run at once here, or kept and run at every step of
+    # a step program (`models.program`, through `_forward_calls`).
     def _forward_reusing(self, inputs: np.ndarray, training: bool) -> np.ndarray:
+        made = self._ready_forward(inputs)
+        if made is None:
+            return self._forward_kept(inputs, training)
+        calls, z = made
+        for call in calls:
+            call()
+        self._inputs = inputs
+        self._z, self._y = None, z
+        return z
+
+    def _forward_kept(self, inputs: np.ndarray, training: bool) -> np.ndarray:
+        """The forward passes without ready calls: inputs the buffers do not
+        take (`__call__`), or an activation whose gradient needs its input,
+        kept in `_z` (the output is then a new array)."""
         kernel = self.kernel.value
         if (inputs.ndim != 2 or inputs.dtype != kernel.dtype
                 or self.activity_regularizer is not None):
             return self(inputs, training=training)
         self._inputs = inputs
-        z = self._buffer("z", (inputs.shape[0], self.units))
-        part = _parallel.kernel_terms(inputs, kernel, z)
-        if self.bias is not None and self.activation is activations.relu:
-            fused = _compiled.load("layers.dense_fused")
-            # the lines below in one compiled pass (32x128: 2.0 -> 0.8 us, 128x512: 11.5 -> 3.2)
-            if fused is not None and fused.bias_relu(z, part, self.bias.value):
-                self._z, self._y = None, z
-                return z
-        elif self.activation is activations.softmax:
-            fused = _compiled.load("layers.dense_fused")
-            # the lines below in two compiled passes around NumPy's exp (32x10: 6.8 -> 3.0 us)
-            if fused is not None and fused.bias_softmax(
-                    z, part, None if self.bias is None else self.bias.value):
-                self._z, self._y = None, z
-                return z
-        if part is not None:
-            np.add(z, part, out=z)
+        z = _parallel.kernel_product(inputs, kernel, self._buffer("z", (len(inputs), self.units)))
         if self.bias is not None:
             z += self.bias.value
-        fast = activations.in_place(self.activation)
-        if fast is None:
-            self._z, self._y = z, self.activation(z)
-        else:
-            self._z, self._y = None, fast[0](z)
+        self._z, self._y = z, self.activation(z)
         return self._y
 
-    _takes_gradient_mask = True  # see `Layer._gradient_mask`
-
-    def _backward_reusing(self, grad: np.ndarray, need_input_grad: bool = True,
-                          through_activation: bool = True,
-                          mask: np.ndarray | None = None) -> np.ndarray | None:
-        """See `Layer._backward_reusing`; with `mask`, the gradient of this
-        layer's output is `grad * mask` (a Dropout layer's backward pass)."""
-        if (self._z is not None or grad.ndim != 2 or grad.dtype != self.kernel.value.dtype
-                or self.activity_regularizer is not None):
-            return super()._backward_reusing(self._masked(grad, mask), need_input_grad,
-                                             through_activation)
-        d_bias = None if self.bias is None else self._buffer("dbias", (self.units,))
-        summed = False
-        backward = activations.in_place(self.activation)[1] if through_activation else None
-        if backward is not None:
-            dz = self._buffer("dz", grad.shape)
-            fused = (_compiled.load("layers.dense_fused")
-                     if d_bias is not None and self.activation is activations.relu else None)
-            # the lines below (Dropout's, relu's and the bias's) in one compiled pass
-            summed = fused is not None and fused.relu_backward(self._y, grad, dz, d_bias, mask)
-        if summed:
-            grad = dz
-        else:
-            grad = self._masked(grad, mask)
-            if backward is not None:
-                grad = backward(self._y, grad, dz)
-        kernel = self.kernel.value
-        dkernel = self._buffer("dkernel", kernel.shape)
-        _parallel.matmul(self._inputs.T, grad, dkernel)
-        self.grads["kernel"] = dkernel
-        if d_bias is not None:
-            self.grads["bias"] = d_bias if summed else grad.sum(axis=0, out=d_bias)
-        if not need_input_grad:
-            return None
-        return _parallel.transposed_kernel_product(grad, kernel,
-                                                    self._buffer("dx", self._inputs.shape))
-
-    # The same passes as calls made ready once, for a step program
-    # (`models.program`): every array is a buffer the next step uses again.
-    _program_watch = ("activity_regularizer", "activation", "kernel", "bias")
-
-    def _forward_calls(self, inputs: np.ndarray) -> tuple[list[Callable[[], Any]],
+    def _ready_forward(self, inputs: np.ndarray) -> tuple[list[Callable[[], Any]],
                                                           np.ndarray] | None:
-        """`_forward_reusing(inputs, training=True)` as calls, and the output
-        they write; None where that pass does not write this layer's buffer."""
+        """The training pass on `inputs` as calls, and the buffer `z` they
+        write the output to: the NumPy lines
+
+            z = x @ W              # or the two terms of a split product,
+            z += part              # `_parallel.kernel_terms`
+            z += b
+            z = activation(z)      # in place (`activations.in_place`)
+
+        with the last three in one compiled pass for relu and softmax
+        (`dense_fused`: 128x512 relu 11.5 -> 3.2 us, 32x10 softmax 6.8 ->
+        3.0 us); None for an activation with no in-place form."""
         kernel = self.kernel.value
-        if (type(self)._forward_reusing is not Dense._forward_reusing or inputs.ndim != 2
-                or inputs.dtype != kernel.dtype or self.activity_regularizer is not None):
+        if (inputs.ndim != 2 or inputs.dtype != kernel.dtype
+                or self.activity_regularizer is not None):
             return None
         z = self._buffer("z", (inputs.shape[0], self.units))
         product, part = _parallel.kernel_terms_call(inputs, kernel, z)
@@ -215,18 +180,46 @@ class Dense(Layer):
             calls.append(functools.partial(np.add, z, bias, out=z))
         return [*calls, functools.partial(fast[0], z)], z
 
-    def _backward_calls(self, grad: np.ndarray, inputs: np.ndarray, output: np.ndarray,
+    _takes_gradient_mask = True  # see `Layer._gradient_mask`
+
+    def _backward_reusing(self, grad: np.ndarray, need_input_grad: bool = True,
+                          through_activation: bool = True,
+                          above: Layer | None = None) -> np.ndarray | None:
+        """See `Layer._backward_reusing`; with `above` (a Dropout layer), the
+        gradient of this layer's output is `grad * above._mask` (its backward
+        pass, done here)."""
+        made = None if self._z is not None else self._ready_backward(
+            grad, self._inputs, self._y, need_input_grad, through_activation, above)
+        if made is None:
+            if above is not None:
+                masked = self._buffer("masked", grad.shape)
+                times_mask_of(above, grad, masked)
+                grad = masked
+            return super()._backward_reusing(grad, need_input_grad, through_activation)
+        for call in made[0]:
+            call()
+        return made[1]
+
+    def _ready_backward(self, grad: np.ndarray, inputs: np.ndarray, output: np.ndarray,
                         need_input_grad: bool, through_activation: bool,
-                        above: Layer | None = None) -> tuple[list[Callable[[], Any]],
-                                                             np.ndarray | None] | None:
-        """`_backward_reusing(grad, need_input_grad, through_activation, mask)`
-        after the calls of `_forward_calls(inputs)` (which wrote `output`), as
-        calls, and the input gradient they write. `above`: the Dropout layer
-        above, whose mask (read at every call: a mask made ahead comes in
-        another buffer) is applied here. Sets `grads` to the buffers written."""
+                        above: Layer | None) -> tuple[list[Callable[[], Any]],
+                                                      np.ndarray | None] | None:
+        """The backward pass after the in-place forward pass that read
+        `inputs` and wrote `output`, as calls, and the input gradient they
+        write: the NumPy lines
+
+            grad = grad * mask             # `above`'s (Dropout's) backward pass
+            dz = activation's backward     # from the output alone
+            dW = inputs.T @ dz
+            db = dz.sum(axis=0)
+            dx = dz @ W.T                  # unless not `need_input_grad`
+
+        with the first, second and fourth in one compiled pass for relu
+        (`dense_fused`). `above`'s mask is read at every call (a mask made
+        ahead comes in another buffer). Sets `grads` to the buffers written."""
         kernel = self.kernel.value
-        if (type(self)._backward_reusing is not Dense._backward_reusing or grad.ndim != 2
-                or grad.dtype != kernel.dtype or self.activity_regularizer is not None):
+        if (grad.ndim != 2 or grad.dtype != kernel.dtype
+                or self.activity_regularizer is not None):
             return None
         d_bias = None if self.bias is None else self._buffer("dbias", (self.units,))
         backward = activations.in_place(self.activation)[1] if through_activation else None
@@ -237,7 +230,6 @@ class Dense(Layer):
                      if d_bias is not None and self.activation is activations.relu else None)
             if fused is not None and fused.takes_relu_backward(
                     output, grad, dz, d_bias, None if above is None else above._mask):
-                # Dropout's, relu's and the bias's backward in one compiled pass
                 if above is None:
                     calls.append(functools.partial(fused.relu_backward_pass, output, grad, None,
                                                    dz, d_bias))
@@ -259,8 +251,8 @@ class Dense(Layer):
                       inputs: np.ndarray, kernel: np.ndarray, d_bias: np.ndarray | None,
                       summed: bool, need_input_grad: bool
                       ) -> tuple[list[Callable[[], Any]], np.ndarray | None]:
-        """`_backward_calls`' products: the kernel's and (unless `summed`) the
-        bias's gradients, and the input gradient."""
+        """`_ready_backward`'s products: the kernel's and (unless `summed`)
+        the bias's gradients, and the input gradient."""
         dkernel = self._buffer("dkernel", kernel.shape)
         calls.append(_parallel.matmul_call(inputs.T, grad, dkernel))
         self.grads["kernel"] = dkernel
@@ -276,10 +268,23 @@ class Dense(Layer):
         calls.append(_parallel.transposed_kernel_product_call(grad, kernel, dx))
         return calls, dx
 
-    def _masked(self, grad: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-        """`grad * mask` (the Dropout layer above's backward pass), or `grad`."""
-        return grad if mask is None else np.multiply(grad, mask,
-                                                     out=self._buffer("masked", grad.shape))
+    # A step program's calls: this layer's own, unless a subclass has its own passes.
+    _program_watch = ("activity_regularizer", "activation", "kernel", "bias")
+
+    def _forward_calls(self, inputs: np.ndarray) -> tuple[list[Callable[[], Any]],
+                                                          np.ndarray] | None:
+        if type(self)._forward_reusing is not Dense._forward_reusing:
+            return None
+        return self._ready_forward(inputs)
+
+    def _backward_calls(self, grad: np.ndarray, inputs: np.ndarray, output: np.ndarray,
+                        need_input_grad: bool, through_activation: bool,
+                        above: Layer | None = None) -> tuple[list[Callable[[], Any]],
+                                                             np.ndarray | None] | None:
+        if type(self)._backward_reusing is not Dense._backward_reusing:
+            return None
+        return self._ready_backward(grad, inputs, output, need_input_grad, through_activation,
+                                    above)
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return tuple(input_shape[:-1]) + (self.units,)

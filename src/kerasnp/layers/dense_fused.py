@@ -1,7 +1,7 @@
 """Dense's relu passes in one compiled pass each (numba): forward and backward;
 and a softmax layer's forward in two passes around NumPy's `exp`.
 
-Forward, `Dense._forward_reusing` computes for a relu layer
+Forward, `Dense._ready_forward` computes for a relu layer
 
     z = x @ W                    # or the two terms of a split product,
     z += part                    # `_parallel.kernel_terms`
@@ -13,7 +13,7 @@ the same additions in the same order and NumPy's `maximum` against zeros
 (NaN kept, -0.0 and 0.0 give 0.0, as NumPy gives them on the machines
 measured; `check` compares).
 
-Backward, `Dense._backward_reusing` computes
+Backward, `Dense._ready_backward` computes
 
     grad = grad * mask           # a Dropout layer above's backward pass,
                                  # handed over by `Sequential._backward_to`

@@ -282,11 +282,9 @@ def apply(bit_generator: Any, rate: float, inputs: np.ndarray, mask: np.ndarray,
     NumPy lines must run. In kerasnp's loops a large mask is made in two
     halves at once, the second by the spinning helper (`_spinning`) from the
     stream's state where that half begins: the same draws either way."""
-    size = inputs.size
-    if (inputs.dtype not in _PARTS or mask.dtype != inputs.dtype or out.dtype != inputs.dtype
-            or not (inputs.flags.c_contiguous and mask.flags.c_contiguous
-                    and out.flags.c_contiguous)):
+    if not _takes(inputs, mask, out):
         return False
+    size = inputs.size
     count = (size + 1) // 2
     threshold, scale = np.uint32(keep_threshold(rate)), keep_scale(rate, inputs.dtype)
     x, kept, result = inputs.reshape(-1), mask.reshape(-1), out.reshape(-1)
@@ -327,10 +325,7 @@ def apply_call(bit_generator: Any, rate: float, inputs: np.ndarray, mask: np.nda
     PCG64); None elsewhere. The call returns False, having drawn nothing,
     where `apply` would (a half draw buffered)."""
     size = inputs.size
-    if (inputs.dtype not in _PARTS or mask.dtype != inputs.dtype or out.dtype != inputs.dtype
-            or not (inputs.flags.c_contiguous and mask.flags.c_contiguous
-                    and out.flags.c_contiguous)
-            or (size >= SPLIT_ENTRIES and _blas.single_threaded)
+    if (not _takes(inputs, mask, out) or (size >= SPLIT_ENTRIES and _blas.single_threaded)
             or type(bit_generator) is not np.random.PCG64 or not in_place()):
         return None
     words = np.empty((size + 1) // 2, np.uint64)
@@ -338,6 +333,13 @@ def apply_call(bit_generator: Any, rate: float, inputs: np.ndarray, mask: np.nda
                              bit_generator.ctypes.state_address, words,
                              np.uint32(keep_threshold(rate)), keep_scale(rate, inputs.dtype),
                              inputs.reshape(-1), mask.reshape(-1), out.reshape(-1))
+
+
+def _takes(inputs: np.ndarray, mask: np.ndarray, out: np.ndarray) -> bool:
+    """Whether `apply` takes these arrays: C-contiguous, of one dtype it has."""
+    return (inputs.dtype in _PARTS and mask.dtype == inputs.dtype and out.dtype == inputs.dtype
+            and inputs.flags.c_contiguous and mask.flags.c_contiguous
+            and out.flags.c_contiguous)
 
 
 def _whole_locked(lock: Any, *arguments: Any) -> bool:

@@ -184,8 +184,8 @@ class Layer:
             return self.backward(grad, through_activation=False)
         return self.backprop(grad)
 
-    #: whether `_backward_reusing` takes `mask=`: the mask of the layer above
-    #: it, whose backward pass (`grad * mask`) it then does in its own
+    #: whether `_backward_reusing` takes `above=`: the Dropout layer above it,
+    #: whose backward pass (`grad * mask`) it then does in its own
     _takes_gradient_mask = False
 
     def _gradient_mask(self, grad: np.ndarray) -> np.ndarray | None:

@@ -347,24 +347,20 @@ def _batch_mean(losses: np.ndarray) -> float:
 
 
 def _scce_fused_step(y_true: np.ndarray, probs: np.ndarray, out: np.ndarray | None) -> float:
-    fused = _compiled.load("losses.categorical_fused")
-    if fused is not None:  # the lines below in two compiled passes around NumPy's log
-        labels = y_true.reshape(len(probs))
-        loss = fused.sparse_step(labels, probs, out)
-        if loss is not None:
-            return loss
-    return _scce_numpy_step(y_true, probs, out)
+    return _scce_fused_step_call(y_true, probs, out)()
 
 
 def _scce_fused_step_call(y_true: np.ndarray, probs: np.ndarray,
                           out: np.ndarray | None) -> Callable[[], float]:
     """`_scce_fused_step(y_true, probs, out)` as a call made ready once, for a
-    step program (`models.program`) that passes the same arrays at every step."""
+    step program (`models.program`) that passes the same arrays at every
+    step: the lines of `_scce_numpy_step` in two compiled passes around
+    NumPy's log where they take the arrays."""
     fused = _compiled.load("losses.categorical_fused")
     call = (None if fused is None
             else fused.sparse_step_call(y_true.reshape(len(probs)), probs, out))
     if call is None:
-        return functools.partial(_scce_fused_step, y_true, probs, out)
+        return functools.partial(_scce_numpy_step, y_true, probs, out)
     return functools.partial(_first_or_numpy, call, _scce_numpy_step, y_true, probs, out)
 
 

@@ -117,9 +117,8 @@ def sparse_step(labels: np.ndarray, probs: np.ndarray, out: np.ndarray | None) -
     it does not take, or a label outside `[0, classes)` (which the NumPy
     lines then index as NumPy does: a negative one from the end, one too
     large raising)."""
-    if not _takes_sparse(labels, probs, out):
-        return None
-    return _sparse(labels, probs, out, np.empty(len(probs), probs.dtype))
+    call = sparse_step_call(labels, probs, out)
+    return None if call is None else call()
 
 
 def sparse_step_call(labels: np.ndarray, probs: np.ndarray,
@@ -127,14 +126,10 @@ def sparse_step_call(labels: np.ndarray, probs: np.ndarray,
     """`sparse_step(labels, probs, out)` as a call made ready once, for a loop
     that passes the same arrays again (`models.program`); None where
     `sparse_step` takes none of them."""
-    if not _takes_sparse(labels, probs, out):
+    if (not _takes(probs, out) or labels.dtype.kind not in "iu" or not labels.dtype.isnative
+            or labels.ndim != 1 or labels.size != probs.shape[0]):
         return None
     return functools.partial(_sparse, labels, probs, out, np.empty(len(probs), probs.dtype))
-
-
-def _takes_sparse(labels: np.ndarray, probs: np.ndarray, out: np.ndarray | None) -> bool:
-    return (_takes(probs, out) and labels.dtype.kind in "iu" and labels.dtype.isnative
-            and labels.ndim == 1 and labels.size == probs.shape[0])
 
 
 def _sparse(labels: np.ndarray, probs: np.ndarray, out: np.ndarray | None,
@@ -161,7 +156,6 @@ def onehot_step(y: np.ndarray, probs: np.ndarray, out: np.ndarray | None) -> flo
     np.log(log_p, out=log_p)
     total = _onehot_finish(log_p, probs, y, real(1.0 / n), out, np.empty(n, probs.dtype))
     return -float(real(total) / real(n))  # `categorical._batch_mean`
-
 
 
 def check() -> bool:

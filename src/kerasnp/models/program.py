@@ -90,7 +90,7 @@ class StepProgram:
         """The program of `plan`'s training step on `x` and `y` (the batch
         buffers of the step just run), or None where a layer, the loss or the
         optimizer has no calls made ready."""
-        from .sequential import Sequential
+        from .sequential import Sequential  # (which imports this module's importers)
 
         model = plan.model
         if (not isinstance(model, Sequential) or plan.fused_step is None
@@ -136,13 +136,14 @@ class StepProgram:
 def _backward(plan: Any, layers: list[Any], inputs: list[np.ndarray],
               outputs: list[np.ndarray], grad: np.ndarray) -> list[Callable[[], Any]] | None:
     """`Sequential._backward_to(grad, ...)`'s passes as calls."""
+    from .sequential import hands_down
+
     calls: list[Callable[[], Any]] = []
     last = len(layers) - 1
     above = None  # a Dropout layer whose backward pass the layer below does
     for i in range(last, plan.start - 1, -1):
         layer = layers[i]
-        if (above is None and i > plan.start and layers[i - 1]._takes_gradient_mask
-                and layer._gradient_mask(grad) is not None):
+        if above is None and hands_down(layers, i, plan.start, grad):
             above = layer
             continue
         through = plan.fused_gradient is None or i < last

@@ -151,19 +151,18 @@ class Sequential(Model):
         layer would pass to its inputs."""
         layers = self._layers
         last = len(layers) - 1
-        mask = None  # a Dropout layer's, handed to the Dense layer below it
+        above = None  # a Dropout layer whose backward pass the layer below does
         for i in range(last, start - 1, -1):
             layer = layers[i]
-            if mask is None and i > start and layers[i - 1]._takes_gradient_mask:
-                mask = layer._gradient_mask(grad)
-                if mask is not None:
-                    continue  # its backward pass, grad * mask, in the Dense layer's
+            if above is None and hands_down(layers, i, start, grad):
+                above = layer
+                continue
             through = through_last_activation or i < last
-            if mask is None:
+            if above is None:
                 grad = layer._backward_reusing(grad, i > start, through)
             else:
-                grad = layer._backward_reusing(grad, i > start, through, mask=mask)
-                mask = None
+                grad = layer._backward_reusing(grad, i > start, through, above=above)
+                above = None
 
     # ----------------------------------------------------------------- weights
     @property
@@ -233,3 +232,10 @@ class Sequential(Model):
 
     def __repr__(self) -> str:
         return f"<Sequential name={self.name}, layers={len(self._layers)}, built={self.built}>"
+
+
+def hands_down(layers: list[Layer], i: int, start: int, grad: np.ndarray) -> bool:
+    """Whether layer `i`'s backward pass (a Dropout layer's, `grad * mask`) is
+    left to the layer below it, which does it in its own pass (`above=`)."""
+    return (i > start and layers[i - 1]._takes_gradient_mask
+            and layers[i]._gradient_mask(grad) is not None)
