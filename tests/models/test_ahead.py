@@ -130,6 +130,7 @@ def test_callbacks_reading_copying_or_stopping_the_model_see_the_same(module, mo
 
 
 _NO_SEEDS_TAKEN = """
+import numpy as np
 import kerasnp
 from kerasnp import _compiled, layers
 from kerasnp.utils import random
@@ -137,7 +138,10 @@ kerasnp.utils.set_random_seed(0)
 before = random._STATE["drawn"], layers.Dropout(0.1).name
 for name in ("layers.dense_fused", "layers.dropout_fused", "models.ahead_fused",
              "losses.categorical_fused", "models.program_fused"):
-    assert _compiled.load(name) is not None, name
+    module = _compiled.load(name)
+    assert module is not None, name
+    if isinstance(getattr(module, "ready", None), _compiled.Checked):  # each dtype's check
+        assert module.ready(np.dtype("float32")) and module.ready(np.dtype("float64")), name
 after = random._STATE["drawn"], layers.Dropout(0.1).name
 assert after[0] == before[0] + 1 and after[1] == "dropout_1", (before, after)
 """

@@ -49,9 +49,11 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from .. import _compiled
 from .._pairwise import pairwise_sum
 
-_FLOATS = (np.dtype("float32"), np.dtype("float64"))
+#: whether the passes for arrays of a dtype passed `check` (at its first use)
+ready = _compiled.Checked(__name__)
 
 
 @njit(nogil=True, cache=True)
@@ -99,7 +101,7 @@ def bias_relu_call(z: np.ndarray, part: np.ndarray | None,
     """`bias_relu(z, part, bias)` as a call made ready once, for a loop that
     passes the same arrays again (`models.program`); None where it is False."""
     dtype = z.dtype
-    if (dtype not in _FLOATS or bias.dtype != dtype or z.ndim != 2
+    if (not ready(dtype) or bias.dtype != dtype or z.ndim != 2
             or bias.shape != z.shape[1:] or not z.flags.c_contiguous
             or not bias.flags.c_contiguous):
         return None
@@ -162,7 +164,7 @@ def bias_softmax_call(z: np.ndarray, part: np.ndarray | None,
     `bias_relu_call`); None where it is False."""
     dtype = z.dtype
     others = [a for a in (part, bias) if a is not None]
-    if (dtype not in _FLOATS or z.ndim != 2 or not z.shape[1] or not z.flags.c_contiguous
+    if (not ready(dtype) or z.ndim != 2 or not z.shape[1] or not z.flags.c_contiguous
             or any(a.dtype != dtype or not a.flags.c_contiguous for a in others)
             or (part is not None and part.shape != z.shape)
             or (bias is not None and bias.shape != z.shape[1:])):
@@ -198,7 +200,7 @@ def takes_relu_backward(y: np.ndarray, grad: np.ndarray, dz: np.ndarray, d_bias:
     is what it runs). Not one column: NumPy sums a single column pairwise,
     not row after row as the pass does (and as NumPy sums several columns)."""
     dtype = grad.dtype
-    if (dtype not in _FLOATS or d_bias.dtype != dtype or d_bias.shape != grad.shape[1:]
+    if (not ready(dtype) or d_bias.dtype != dtype or d_bias.shape != grad.shape[1:]
             or grad.ndim != 2 or not grad.shape[0] or grad.shape[1] < 2
             or not d_bias.flags.c_contiguous):
         return False
@@ -225,7 +227,7 @@ def column_sums_call(grad: np.ndarray, out: np.ndarray) -> Callable[[], Any] | N
     columns or more (NumPy sums one column pairwise); None for arrays it does
     not take. As for relu's pass, a column holding NaNs of both signs may
     come out with the other NaN."""
-    if (grad.ndim != 2 or grad.shape[1] < 2 or grad.dtype not in _FLOATS
+    if (grad.ndim != 2 or grad.shape[1] < 2 or not ready(grad.dtype)
             or out.dtype != grad.dtype or out.shape != grad.shape[1:]
             or not grad.flags.c_contiguous or not out.flags.c_contiguous):
         return None
@@ -237,74 +239,72 @@ def column_sums_call(grad: np.ndarray, out: np.ndarray) -> Callable[[], Any] | N
 relu_backward_pass = _relu_backward_and_sum
 
 
-def check() -> bool:
-    """Whether the passes give the NumPy lines' bits here."""
+def check(dtype: np.dtype) -> bool:
+    """Whether the passes for arrays of `dtype` give the NumPy lines' bits here."""
     from ..activations import _relu_backward_into, _relu_in_place, _softmax_in_place
 
     rng = np.random.default_rng(0)
     specials = [np.nan, -np.nan, -0.0, 0.0, np.inf, -np.inf, 1e-45, -1e-45]
-    for dtype in _FLOATS:
-        for shape in ((1, 3), (7, 5), (32, 128), (130, 17)):
-            z, part = (rng.normal(size=shape).astype(dtype) for _ in range(2))
-            bias = rng.normal(size=shape[1]).astype(dtype)
-            z.flat[:8], part.flat[-8:] = specials[: z.size], specials[-part.size:]
-            # (-0.0 + -0.0) + -0.0 and (0.0 + 0.0) + 0.0: relu of signed zeros
-            part.flat[2:4] = z.flat[2:4]
-            bias.flat[2:4] = z.flat[2:4]
-            bias.flat[-1:] = -0.0
-            for with_part in (True, False):
-                ours = z.copy()
-                if not bias_relu(ours, part if with_part else None, bias):
+    for shape in ((1, 3), (7, 5), (32, 128), (130, 17)):
+        z, part = (rng.normal(size=shape).astype(dtype) for _ in range(2))
+        bias = rng.normal(size=shape[1]).astype(dtype)
+        z.flat[:8], part.flat[-8:] = specials[: z.size], specials[-part.size:]
+        # (-0.0 + -0.0) + -0.0 and (0.0 + 0.0) + 0.0: relu of signed zeros
+        part.flat[2:4] = z.flat[2:4]
+        bias.flat[2:4] = z.flat[2:4]
+        bias.flat[-1:] = -0.0
+        for with_part in (True, False):
+            ours = z.copy()
+            if not bias_relu(ours, part if with_part else None, bias):
+                return False
+            expected = z.copy()
+            with np.errstate(invalid="ignore", over="ignore"):
+                if with_part:
+                    np.add(expected, part, out=expected)
+                expected += bias
+            _relu_in_place(expected)
+            if ours.tobytes() != expected.tobytes():
+                return False
+    # the softmax, with rows of every sum layout, and specials
+    for shape in ((1, 1), (3, 7), (32, 10), (128, 10), (9, 130), (4, 1000)):
+        z = (rng.normal(size=shape) * 30).astype(dtype)
+        part = rng.normal(size=shape).astype(dtype)
+        bias = rng.normal(size=shape[1]).astype(dtype)
+        if shape[0] > 3:
+            z[1, :2] = [np.inf, 1.0][: shape[1]]
+            z[2, -1:] = np.nan
+            z[3, :1] = -np.nan  # (x86's inf - inf)
+        for with_part, with_bias in ((True, True), (False, True), (False, False)):
+            ours, expected = z.copy(), z.copy()
+            with np.errstate(invalid="ignore", over="ignore"):  # (NaN rows: NumPy's lines)
+                if not bias_softmax(ours, part if with_part else None,
+                                    bias if with_bias else None):
                     return False
-                expected = z.copy()
-                with np.errstate(invalid="ignore", over="ignore"):
-                    if with_part:
-                        np.add(expected, part, out=expected)
+                if with_part:
+                    np.add(expected, part, out=expected)
+                if with_bias:
                     expected += bias
-                _relu_in_place(expected)
-                if ours.tobytes() != expected.tobytes():
-                    return False
-    for dtype in _FLOATS:  # the softmax, with rows of every sum layout, and specials
-        for shape in ((1, 1), (3, 7), (32, 10), (128, 10), (9, 130), (4, 1000)):
-            z = (rng.normal(size=shape) * 30).astype(dtype)
-            part = rng.normal(size=shape).astype(dtype)
-            bias = rng.normal(size=shape[1]).astype(dtype)
-            if shape[0] > 3:
-                z[1, :2] = [np.inf, 1.0][: shape[1]]
-                z[2, -1:] = np.nan
-                z[3, :1] = -np.nan  # (x86's inf - inf)
-            for with_part, with_bias in ((True, True), (False, True), (False, False)):
-                ours, expected = z.copy(), z.copy()
-                with np.errstate(invalid="ignore", over="ignore"):  # (NaN rows: NumPy's lines)
-                    if not bias_softmax(ours, part if with_part else None,
-                                        bias if with_bias else None):
-                        return False
-                    if with_part:
-                        np.add(expected, part, out=expected)
-                    if with_bias:
-                        expected += bias
-                    _softmax_in_place(expected)
-                if ours.tobytes() != expected.tobytes():
-                    return False
-    for dtype in _FLOATS:
-        for shape in ((1, 3), (7, 5), (128, 64), (1000, 17)):
-            y = np.maximum(rng.normal(size=shape), 0).astype(dtype)
-            grad = rng.normal(size=shape).astype(dtype)
-            grad.flat[:3] = [np.nan, -0.0, np.inf][: grad.size]
-            y.flat[-1:] = np.nan
-            mask = (rng.random(shape) < 0.8).astype(dtype) * dtype.type(1.25)
-            mask.flat[-2:] = [np.inf, -0.0][-mask.size:]
-            for masked in (False, True):
-                dz, d_bias = np.empty_like(grad), np.empty(shape[1], dtype)
-                if not relu_backward(y, grad, dz, d_bias, mask if masked else None):
-                    return False
-                with np.errstate(invalid="ignore", over="ignore"):  # inf * 0
-                    above = grad * mask if masked else grad  # Dropout's backward
-                    expected = _relu_backward_into(y, above, np.empty_like(grad))
-                if (dz.tobytes() != expected.tobytes()
-                        or d_bias.tobytes() != expected.sum(axis=0).tobytes()):
-                    return False
-                column_sums_call(expected, d_bias)()
-                if d_bias.tobytes() != expected.sum(axis=0).tobytes():
-                    return False
+                _softmax_in_place(expected)
+            if ours.tobytes() != expected.tobytes():
+                return False
+    for shape in ((1, 3), (7, 5), (128, 64), (1000, 17)):
+        y = np.maximum(rng.normal(size=shape), 0).astype(dtype)
+        grad = rng.normal(size=shape).astype(dtype)
+        grad.flat[:3] = [np.nan, -0.0, np.inf][: grad.size]
+        y.flat[-1:] = np.nan
+        mask = (rng.random(shape) < 0.8).astype(dtype) * dtype.type(1.25)
+        mask.flat[-2:] = [np.inf, -0.0][-mask.size:]
+        for masked in (False, True):
+            dz, d_bias = np.empty_like(grad), np.empty(shape[1], dtype)
+            if not relu_backward(y, grad, dz, d_bias, mask if masked else None):
+                return False
+            with np.errstate(invalid="ignore", over="ignore"):  # inf * 0
+                above = grad * mask if masked else grad  # Dropout's backward
+                expected = _relu_backward_into(y, above, np.empty_like(grad))
+            if (dz.tobytes() != expected.tobytes()
+                    or d_bias.tobytes() != expected.sum(axis=0).tobytes()):
+                return False
+            column_sums_call(expected, d_bias)()
+            if d_bias.tobytes() != expected.sum(axis=0).tobytes():
+                return False
     return True

@@ -22,11 +22,12 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from .. import config
+from .. import _compiled, config
 from .._pairwise import pairwise_sum
 from .numerics import clip_bounds
 
-_FLOATS = (np.dtype("float32"), np.dtype("float64"))
+#: whether the steps for probabilities of a dtype passed `check` (at its first use)
+ready = _compiled.Checked(__name__)
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -90,7 +91,7 @@ def _onehot_finish(log_p, probs, y, scale, out, sums):  # pragma: no cover - com
 
 
 def _takes(probs: np.ndarray, out: np.ndarray | None) -> bool:
-    return (probs.dtype in _FLOATS and probs.ndim == 2 and probs.shape[0] > 0
+    return (ready(probs.dtype) and probs.ndim == 2 and probs.shape[0] > 0
             and probs.shape[1] > 0 and probs.flags.c_contiguous
             and (out is None or (out.dtype == probs.dtype and out.shape == probs.shape
                                  and out.flags.c_contiguous)))
@@ -158,31 +159,31 @@ def onehot_step(y: np.ndarray, probs: np.ndarray, out: np.ndarray | None) -> flo
     return -float(real(total) / real(n))  # `categorical._batch_mean`
 
 
-def check() -> bool:
-    """Whether the steps give the NumPy lines' numbers here."""
+def check(dtype: np.dtype) -> bool:
+    """Whether the steps for probabilities of `dtype` give the NumPy lines'
+    numbers here."""
     for n in (3, 10, 130):  # NumPy's sums start from 0.0, as `pairwise_sum`
         zeros = np.full(n, -0.0, np.float32)
         if np.asarray(pairwise_sum(zeros), np.float32).tobytes() != zeros.sum().tobytes():
             return False
     rng = np.random.default_rng(0)
-    for dtype in _FLOATS:
-        for rows, classes in ((1, 1), (3, 2), (32, 10), (128, 10), (9, 130), (4, 1000)):
-            logits = rng.normal(size=(rows, classes)) * 20
-            probs = np.exp(logits - logits.max(axis=-1, keepdims=True)).astype(dtype)
-            probs /= probs.sum(axis=-1, keepdims=True)
-            probs[0, 0] = 0.0  # clipped: log(eps)
-            labels = rng.integers(0, classes, rows)
-            labels[0] = 0
-            onehot = np.eye(classes, dtype=dtype)[labels]
-            if rows > 2:
-                onehot[1] = 0.0  # a row of zeros: its products are -0.0
-                probs[2, -1] = np.nan
-            for with_out in (True, False):
-                ours, theirs = np.empty_like(probs), np.empty_like(probs)
-                with np.errstate(all="ignore"):  # (the NaN row)
-                    if not _both_agree(labels, onehot, probs, ours if with_out else None,
-                                       theirs if with_out else None):
-                        return False
+    for rows, classes in ((1, 1), (3, 2), (32, 10), (128, 10), (9, 130), (4, 1000)):
+        logits = rng.normal(size=(rows, classes)) * 20
+        probs = np.exp(logits - logits.max(axis=-1, keepdims=True)).astype(dtype)
+        probs /= probs.sum(axis=-1, keepdims=True)
+        probs[0, 0] = 0.0  # clipped: log(eps)
+        labels = rng.integers(0, classes, rows)
+        labels[0] = 0
+        onehot = np.eye(classes, dtype=dtype)[labels]
+        if rows > 2:
+            onehot[1] = 0.0  # a row of zeros: its products are -0.0
+            probs[2, -1] = np.nan
+        for with_out in (True, False):
+            ours, theirs = np.empty_like(probs), np.empty_like(probs)
+            with np.errstate(all="ignore"):  # (the NaN row)
+                if not _both_agree(labels, onehot, probs, ours if with_out else None,
+                                   theirs if with_out else None):
+                    return False
     return True
 
 

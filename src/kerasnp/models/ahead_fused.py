@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from .. import _spinning
+from .. import _compiled, _spinning
 from .._spin_loops import address_after, array_at, compiled_part
 from ..layers import dropout_fused
 from ..layers.dropout import keep_scale, keep_threshold
@@ -32,6 +32,8 @@ from ..layers.dropout import keep_scale, keep_threshold
 SLOTS = 12
 MASK32, MASK64 = 1, 2
 _MASK_KIND = {np.dtype("float32"): MASK32, np.dtype("float64"): MASK64}
+#: whether the tasks for masks of a dtype passed `check` (at its first use)
+ready = _compiled.Checked(__name__)
 
 
 @njit(nogil=True, cache=True)
@@ -85,7 +87,8 @@ def mask_task(row: np.ndarray, bit_generator: Any, rate: float, mask: np.ndarray
     would; its state before goes to `saved` (4 uint64, for `restore`).
     False (nothing changed) for a generator it does not compute."""
     kind = _MASK_KIND.get(mask.dtype)
-    if (kind is None or not mask.flags.c_contiguous or type(bit_generator) is not np.random.PCG64
+    if (kind is None or not ready(mask.dtype) or not mask.flags.c_contiguous
+            or type(bit_generator) is not np.random.PCG64
             or words.size != (mask.size + 1) // 2 or not dropout_fused.in_place()):
         return False
     with bit_generator.lock:
@@ -115,25 +118,24 @@ def settle() -> None:
         spinner.settle()
 
 
-def check() -> bool:
-    """Whether the tasks give the NumPy lines' masks here (`Dropout._kept`'s
-    draws, written out with a bare generator: no layer, so no seed or name
-    is taken from the program's sequence)."""
+def check(dtype: np.dtype) -> bool:
+    """Whether the tasks give the NumPy lines' masks of `dtype` here
+    (`Dropout._kept`'s draws, written out with a bare generator: no layer,
+    so no seed or name is taken from the program's sequence)."""
     if not dropout_fused.in_place():  # masks are reserved in NumPy's struct only
         return False
     table = np.zeros((1, SLOTS), np.int64)
-    for dtype in (np.float32, np.float64):
-        for shape in ((5, 3), (32, 128)):
-            ours, numpys = np.random.PCG64(7), np.random.PCG64(7)
-            mask, size = np.empty(shape, dtype), shape[0] * shape[1]
-            words = np.empty((size + 1) // 2, np.uint64)
-            if not mask_task(table[0], ours, 0.3, mask, words, np.empty(4, np.uint64)):
-                return False
-            _run(1, address_after(table, 0))
-            draws = numpys.random_raw((size + 1) // 2).view(np.uint32)[:size]
-            expected = np.less(draws, np.uint32(keep_threshold(0.3))).astype(dtype)
-            expected *= keep_scale(0.3, np.dtype(dtype))
-            if (mask.tobytes() != expected.reshape(shape).tobytes()
-                    or ours.state != numpys.state):
-                return False
+    for shape in ((5, 3), (32, 128)):
+        ours, numpys = np.random.PCG64(7), np.random.PCG64(7)
+        mask, size = np.empty(shape, dtype), shape[0] * shape[1]
+        words = np.empty((size + 1) // 2, np.uint64)
+        if not mask_task(table[0], ours, 0.3, mask, words, np.empty(4, np.uint64)):
+            return False
+        _run(1, address_after(table, 0))
+        draws = numpys.random_raw((size + 1) // 2).view(np.uint32)[:size]
+        expected = np.less(draws, np.uint32(keep_threshold(0.3))).astype(dtype)
+        expected *= keep_scale(0.3, dtype)
+        if (mask.tobytes() != expected.reshape(shape).tobytes()
+                or ours.state != numpys.state):
+            return False
     return True

@@ -24,7 +24,10 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit
 
-_FLOATS = (np.dtype("float32"), np.dtype("float64"))
+from .. import _compiled
+
+#: whether the pass for arrays of a dtype passed `check` (at its first use)
+ready = _compiled.Checked(__name__)
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -37,7 +40,7 @@ def _scaled_add(w, factor, grad, out):  # pragma: no cover - compiled
 def _flat(*arrays: np.ndarray) -> list[np.ndarray] | None:
     """1-D views of C-contiguous arrays of one float dtype and size, or None."""
     dtype, size = arrays[0].dtype, arrays[0].size
-    if dtype not in _FLOATS:
+    if not ready(dtype):
         return None
     if any(a.dtype != dtype or a.size != size or not a.flags.c_contiguous for a in arrays):
         return None
@@ -58,23 +61,22 @@ def scaled_add_call(w: np.ndarray, factor: float, grad: np.ndarray,
     return functools.partial(_scaled_add, flat[0], w.dtype.type(factor), flat[1], flat[2])
 
 
-def check() -> bool:
-    """Whether the passes give the NumPy lines' bits here."""
+def check(dtype: np.dtype) -> bool:
+    """Whether the pass for arrays of `dtype` gives the NumPy lines' bits here."""
     rng = np.random.default_rng(0)
     specials = [np.nan, -np.nan, -0.0, 0.0, np.inf, -np.inf, 1e-45, -1e-45]
-    for dtype in _FLOATS:
-        for shape in ((1, 2), (7, 5), (32, 10), (128, 64), (1000, 17)):
-            w, grad = (rng.normal(size=shape).astype(dtype) for _ in range(2))
-            w.flat[:8] = specials
-            grad.flat[:8] = specials[::-1]
-            grad.flat[8:10] = [-np.nan, np.nan][:grad.size - 8]  # with w's NaNs...
-            w.flat[8:10] = [np.nan, -np.nan][:w.size - 8]  # ...of the other sign
-            ours, expected = np.empty_like(w), np.empty_like(w)
-            factor = 2.0 * 1e-3
-            with np.errstate(invalid="ignore", over="ignore"):
-                scaled_add_call(w, factor, grad, ours)()
-                np.multiply(w, factor, out=expected)
-                expected += grad
-                if ours.tobytes() != expected.tobytes():
-                    return False
+    for shape in ((1, 2), (7, 5), (32, 10), (128, 64), (1000, 17)):
+        w, grad = (rng.normal(size=shape).astype(dtype) for _ in range(2))
+        w.flat[:8] = specials
+        grad.flat[:8] = specials[::-1]
+        grad.flat[8:10] = [-np.nan, np.nan][:grad.size - 8]  # with w's NaNs...
+        w.flat[8:10] = [np.nan, -np.nan][:w.size - 8]  # ...of the other sign
+        ours, expected = np.empty_like(w), np.empty_like(w)
+        factor = 2.0 * 1e-3
+        with np.errstate(invalid="ignore", over="ignore"):
+            scaled_add_call(w, factor, grad, ours)()
+            np.multiply(w, factor, out=expected)
+            expected += grad
+            if ours.tobytes() != expected.tobytes():
+                return False
     return True
