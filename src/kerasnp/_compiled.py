@@ -64,11 +64,12 @@ class Checked:
         return self._check(dtype) if result is None else result
 
     def _check(self, dtype: Any) -> bool:
-        if getattr(self._checking, "dtype", None) is dtype:  # (not ==: None == float64)
+        outer = getattr(self._checking, "dtype", None)
+        if outer is dtype:  # (not ==: None == float64)
             return True
         if dtype not in FLOATS:
             return False
-        outer, self._checking.dtype = getattr(self._checking, "dtype", None), dtype
+        self._checking.dtype = dtype
         try:
             result = bool(sys.modules[self._name].check(dtype))
         except Exception:  # a compilation problem

@@ -127,16 +127,22 @@ class Dense(Layer):
         self._z, self._y = None, z
         return z
 
+    def _buffers_take(self, a: np.ndarray) -> bool:
+        """Whether the passes in this layer's buffers take `a` (the inputs, or
+        the output's gradient): 2-D, of the kernel's dtype, no activity
+        regularizer (its penalty needs `__call__`)."""
+        return (a.ndim == 2 and a.dtype == self.kernel.value.dtype
+                and self.activity_regularizer is None)
+
     def _forward_kept(self, inputs: np.ndarray, training: bool) -> np.ndarray:
         """The forward passes without ready calls: inputs the buffers do not
         take (`__call__`), or an activation whose gradient needs its input,
         kept in `_z` (the output is then a new array)."""
-        kernel = self.kernel.value
-        if (inputs.ndim != 2 or inputs.dtype != kernel.dtype
-                or self.activity_regularizer is not None):
+        if not self._buffers_take(inputs):
             return self(inputs, training=training)
         self._inputs = inputs
-        z = _parallel.kernel_product(inputs, kernel, self._buffer("z", (len(inputs), self.units)))
+        z = _parallel.kernel_product(inputs, self.kernel.value,
+                                     self._buffer("z", (len(inputs), self.units)))
         if self.bias is not None:
             z += self.bias.value
         self._z, self._y = z, self.activation(z)
@@ -155,12 +161,10 @@ class Dense(Layer):
         with the last three in one compiled pass for relu and softmax
         (`dense_fused`: 128x512 relu 11.5 -> 3.2 us, 32x10 softmax 6.8 ->
         3.0 us); None for an activation with no in-place form."""
-        kernel = self.kernel.value
-        if (inputs.ndim != 2 or inputs.dtype != kernel.dtype
-                or self.activity_regularizer is not None):
+        if not self._buffers_take(inputs):
             return None
         z = self._buffer("z", (inputs.shape[0], self.units))
-        product, part = _parallel.kernel_terms_call(inputs, kernel, z)
+        product, part = _parallel.kernel_terms_call(inputs, self.kernel.value, z)
         bias = None if self.bias is None else self.bias.value
         fused = _compiled.load("layers.dense_fused")
         finish = None
@@ -217,10 +221,9 @@ class Dense(Layer):
         with the first, second and fourth in one compiled pass for relu
         (`dense_fused`). `above`'s mask is read at every call (a mask made
         ahead comes in another buffer). Sets `grads` to the buffers written."""
-        kernel = self.kernel.value
-        if (grad.ndim != 2 or grad.dtype != kernel.dtype
-                or self.activity_regularizer is not None):
+        if not self._buffers_take(grad):
             return None
+        kernel = self.kernel.value
         d_bias = None if self.bias is None else self._buffer("dbias", (self.units,))
         backward = activations.in_place(self.activation)[1] if through_activation else None
         calls: list[Callable[[], Any]] = []
