@@ -94,6 +94,8 @@ def test_arrays_a_blas_cannot_take_are_declined_untouched(spinner):
     rng = np.random.default_rng(2)
     b = rng.normal(size=(50, 40)).astype("float32")
     out = np.zeros((60, 40), "float32")
+    read_only = np.zeros((60, 40), "float32")
+    read_only.flags.writeable = False
     declined = [
         (rng.normal(size=(60, 100)).astype("float32")[:, ::2], b, out),   # no unit stride
         (rng.normal(size=(60, 50)).astype("float32")[::-1], b, out),      # negative stride
@@ -105,6 +107,7 @@ def test_arrays_a_blas_cannot_take_are_declined_untouched(spinner):
         (rng.normal(size=(60, 50)).astype("float32"), b, np.zeros((40, 60), "float32").T),
         (rng.normal(size=(60, 50)).astype("float32"), b[:, :1], out[:, :1]),  # NumPy: gemv
         (rng.normal(size=(60, 1)).astype("float32"), b[:1], out),  # a column times a row
+        (rng.normal(size=(60, 50)).astype("float32"), b, read_only),  # NumPy: an error
     ]
     for a, b_, out_ in declined:
         assert not by_rows(spinner, a, b_, out_, 30)

@@ -6,6 +6,8 @@ numbers bit for bit. It is imported at its first use, not at `import
 kerasnp`, and not at all without numba or with `KERASNP_FUSED=0` in the
 environment; a module whose `check()` fails here (its numbers differ from
 NumPy's on this machine) is not used either. Then the NumPy lines run.
+Where its functions come from (kerasnp's native library of numba's code,
+or numba's JIT) is `_jit`'s business.
 
 A module whose passes come in a float32 and a float64 version is checked
 one dtype at a time instead (`Checked`, the module's `ready`), at the first

@@ -20,7 +20,8 @@ number. Imported only by compiled modules (numba installed).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from ._jit import njit
 
 
 @njit(nogil=True, cache=True)

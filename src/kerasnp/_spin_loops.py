@@ -32,9 +32,8 @@ from typing import Any
 
 import numpy as np
 from llvmlite import ir
-from numba import carray, cfunc, njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+
+from ._jit import carray, cfunc, cgutils, intrinsic, njit, types
 
 IDLE, POSTED, TAKEN, DONE, PYTHON, PYTHON_TAKEN, CLAIMED = 0, 1, 2, 3, 4, 5, 6
 NOT_BLASABLE, RAN_BOTH = -1, -2  # results of two_products besides a wait
@@ -215,7 +214,8 @@ def two_products(ctl, job, a, b, out, a2, b2, out2, offer, sgemm, dgemm,
         return NOT_BLASABLE
     offered = offer and swap(ctl, 0, IDLE, CLAIMED)
     if offered:
-        job[:_JOB] = theirs
+        for i in range(_JOB):  # (not a slice assignment: its shape check may raise)
+            job[i] = theirs[i]
         job[_KIND] = PRODUCT
         swap(ctl, 0, CLAIMED, POSTED)
     _gemm(mine, 0, sgemm, dgemm, ilp64)

@@ -86,6 +86,13 @@ class Spinner:
         self.ctl = np.zeros(16, dtype=np.int64)
         self.job = np.zeros(loops.JOB_SLOTS, dtype=np.int64)
         self.scalars = np.zeros(8, dtype=np.float64)  # an update's, in its dtype
+        from . import _jit
+
+        # the calls made at every step, their compiled versions found once
+        self._finish = _jit.partial(loops.finish_part, self.ctl, self.job, self.scalars)
+        self._two_products: dict[np.dtype, Any] = {}
+        self._offer_calls: dict[tuple[int, int], Any] = {}
+        self._resolved = _jit.resolved
         self._half: Any = None
         self._wake = _thread.allocate_lock()
         self._wake.acquire()
@@ -170,12 +177,17 @@ class Spinner:
                 or any(x.dtype != dtype or x.ndim != 2 for x in (a, b, out, a2, b2, out2))
                 # where NumPy would not call gemm (a vector, or a @ a.T), nor do we
                 or min(*a.shape, b.shape[1], *a2.shape, b2.shape[1]) < 2
-                or np.may_share_memory(a, b) or np.may_share_memory(a2, b2)):
+                or np.may_share_memory(a, b) or np.may_share_memory(a2, b2)
+                or not (out.flags.writeable and out2.flags.writeable)):
             return False
         offer = self._offering()
         woken = offer and self._ensure_running()
-        result = self._loops.two_products(self.ctl, self.job, a, b, out, a2, b2, out2, offer,
-                                          *self._gemms)
+        two_products = self._two_products.get(dtype)
+        if two_products is None:  # (one compiled version per dtype takes any layout)
+            two_products = self._two_products[dtype] = self._resolved(
+                self._loops.two_products, self.ctl, self.job, a, b, out, a2, b2, out2, offer,
+                *self._gemms)
+        result = two_products(self.ctl, self.job, a, b, out, a2, b2, out2, offer, *self._gemms)
         if result == self._loops.NOT_BLASABLE:
             return False
         if offer and not woken:
@@ -210,7 +222,7 @@ class Spinner:
         `values` its scalars as float32 if `single`) and run `here()` meanwhile.
         False (nothing done) while backing off or while another thread of
         the program has the helper."""
-        return self._run_offered(self._loops.offer_call,
+        return self._run_offered(self._offer_call(params, values),
                                  (function, count, params, single, values), here)
 
     def _run_offered(self, offer: Any, arguments: tuple, here: Any) -> bool:
@@ -224,7 +236,7 @@ class Spinner:
         try:
             here()
         finally:  # the helper's part is done before anything else happens
-            result = self._loops.finish_part(self.ctl, self.job, self.scalars)
+            result = self._finish()
         if not woken:
             self._note(result == self._loops.RAN_BOTH)
         return True
@@ -236,10 +248,22 @@ class Spinner:
         is finished (by the helper, or here if the helper has not taken it)
         by `settle`, which every later offer calls first. False (nothing
         offered) while backing off or while the job is busy."""
-        if self._offer(self._loops.offer_call, (function, count, params, single, values)) is None:
+        if self._offer(self._offer_call(params, values),
+                       (function, count, params, single, values)) is None:
             return False
         self._posted = True
         return True
+
+    def _offer_call(self, params: tuple[int, ...], values: tuple[float, ...]) -> Any:
+        """`offer_call`'s compiled version for that many parameters and
+        scalars (found once for each count: a part's counts are its own)."""
+        key = (len(params), len(values))
+        found = self._offer_calls.get(key)
+        if found is None:
+            found = self._offer_calls[key] = self._resolved(
+                self._loops.offer_call, self.ctl, self.job, self.scalars, 0, 0,
+                tuple(map(int, params)), True, tuple(map(float, values)))
+        return found
 
     def _offer(self, offer: Any, arguments: tuple) -> bool | None:
         """`offer(ctl, job, scalars, *arguments)` a part to the helper: None
@@ -260,7 +284,7 @@ class Spinner:
             return
         with self._settling:
             if self._posted and self._pid == os.getpid():
-                self._loops.finish_part(self.ctl, self.job, self.scalars)
+                self._finish()
             self._posted = False
 
     def offer(self, half: Any) -> bool:

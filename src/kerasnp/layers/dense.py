@@ -233,12 +233,13 @@ class Dense(Layer):
                      if d_bias is not None and self.activation is activations.relu else None)
             if fused is not None and fused.takes_relu_backward(
                     output, grad, dz, d_bias, None if above is None else above._mask):
+                mask = None if above is None else above._mask
+                run = fused.relu_backward_pass(output, grad, mask, dz, d_bias)
                 if above is None:
-                    calls.append(functools.partial(fused.relu_backward_pass, output, grad, None,
-                                                   dz, d_bias))
+                    calls.append(functools.partial(run, output, grad, None, dz, d_bias))
                 else:
-                    calls.append(functools.partial(_with_mask_of, above, fused.relu_backward_pass,
-                                                   output, grad, dz, d_bias))
+                    calls.append(functools.partial(_with_mask_of, above, run, output, grad, dz,
+                                                   d_bias))
                 return self._weight_calls(calls, dz, inputs, kernel, d_bias, True,
                                           need_input_grad)
         if above is not None:

@@ -47,9 +47,9 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from numba import njit
 
-from .. import _compiled
+from .. import _compiled, _jit
+from .._jit import njit
 from .._pairwise import pairwise_sum
 
 #: whether the passes for arrays of a dtype passed `check` (at its first use)
@@ -108,7 +108,7 @@ def bias_relu_call(z: np.ndarray, part: np.ndarray | None,
     if part is not None and (part.dtype != dtype or part.shape != z.shape
                              or not part.flags.c_contiguous):
         return None
-    return functools.partial(_bias_relu, z, part, bias)
+    return _jit.partial(_bias_relu, z, part, bias)
 
 
 @njit(nogil=True, cache=True)
@@ -169,17 +169,18 @@ def bias_softmax_call(z: np.ndarray, part: np.ndarray | None,
             or (part is not None and part.shape != z.shape)
             or (bias is not None and bias.shape != z.shape[1:])):
         return None
-    return functools.partial(_softmax_pass, z, part, bias)
+    return functools.partial(_softmax_pass, _jit.partial(_shift_by_maxima, z, part, bias),
+                             _jit.partial(_divide_by_sums, z), z)
 
 
-def _softmax_pass(z: np.ndarray, part: np.ndarray | None, bias: np.ndarray | None) -> None:
-    if not _shift_by_maxima(z, part, bias):
+def _softmax_pass(shift: Callable[[], bool], divide: Callable[[], None], z: np.ndarray) -> None:
+    if not shift():
         from ..activations import _softmax_in_place
 
         _softmax_in_place(z)  # the rest as NumPy's lines (a NaN in the batch)
         return
     np.exp(z, out=z)
-    _divide_by_sums(z)
+    divide()
 
 
 def relu_backward(y: np.ndarray, grad: np.ndarray, dz: np.ndarray, d_bias: np.ndarray,
@@ -231,12 +232,15 @@ def column_sums_call(grad: np.ndarray, out: np.ndarray) -> Callable[[], Any] | N
             or out.dtype != grad.dtype or out.shape != grad.shape[1:]
             or not grad.flags.c_contiguous or not out.flags.c_contiguous):
         return None
-    return functools.partial(_column_sums, grad, out)
+    return _jit.partial(_column_sums, grad, out)
 
 
-#: `relu_backward`'s compiled pass, `(y, grad, mask or None, dz, d_bias)`, without its
-#: checks: for arrays `takes_relu_backward` took (a step program's, `models.program`)
-relu_backward_pass = _relu_backward_and_sum
+def relu_backward_pass(y: np.ndarray, grad: np.ndarray, mask: np.ndarray | None, dz: np.ndarray,
+                       d_bias: np.ndarray) -> Callable[..., None]:
+    """`relu_backward`'s compiled pass for arrays like these, without its
+    checks: `(y, grad, mask or None, dz, d_bias)`, for arrays
+    `takes_relu_backward` took (a step program's, `models.program`)."""
+    return _jit.resolved(_relu_backward_and_sum, y, grad, mask, dz, d_bias)
 
 
 def check(dtype: np.dtype) -> bool:

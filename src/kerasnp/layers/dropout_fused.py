@@ -36,10 +36,9 @@ from typing import Any
 
 import numpy as np
 from llvmlite import ir
-from numba import carray, njit, types
-from numba.extending import intrinsic
 
-from .. import _blas, _spinning
+from .. import _blas, _jit, _spinning
+from .._jit import carray, intrinsic, njit, types
 from .._spin_loops import array_at, compiled_part, pointer
 from .dropout import keep_scale, keep_threshold
 
@@ -329,10 +328,11 @@ def apply_call(bit_generator: Any, rate: float, inputs: np.ndarray, mask: np.nda
             or type(bit_generator) is not np.random.PCG64 or not in_place()):
         return None
     words = np.empty((size + 1) // 2, np.uint64)
+    arguments = (bit_generator.ctypes.state_address, words, np.uint32(keep_threshold(rate)),
+                 keep_scale(rate, inputs.dtype), inputs.reshape(-1), mask.reshape(-1),
+                 out.reshape(-1))
     return functools.partial(_whole_locked, bit_generator.lock,
-                             bit_generator.ctypes.state_address, words,
-                             np.uint32(keep_threshold(rate)), keep_scale(rate, inputs.dtype),
-                             inputs.reshape(-1), mask.reshape(-1), out.reshape(-1))
+                             _jit.resolved(_whole_in_place, *arguments), *arguments)
 
 
 def _takes(inputs: np.ndarray, mask: np.ndarray, out: np.ndarray) -> bool:
@@ -342,9 +342,9 @@ def _takes(inputs: np.ndarray, mask: np.ndarray, out: np.ndarray) -> bool:
             and out.flags.c_contiguous)
 
 
-def _whole_locked(lock: Any, *arguments: Any) -> bool:
+def _whole_locked(lock: Any, whole_in_place: Callable[..., bool], *arguments: Any) -> bool:
     with lock:
-        return _whole_in_place(*arguments)
+        return whole_in_place(*arguments)
 
 
 @njit(nogil=True, cache=True)

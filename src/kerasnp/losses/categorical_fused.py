@@ -20,9 +20,9 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from numba import njit
 
-from .. import _compiled, config
+from .. import _compiled, _jit, config
+from .._jit import njit
 from .._pairwise import pairwise_sum
 from .numerics import clip_bounds
 
@@ -130,17 +130,21 @@ def sparse_step_call(labels: np.ndarray, probs: np.ndarray,
     if (not _takes(probs, out) or labels.dtype.kind not in "iu" or not labels.dtype.isnative
             or labels.ndim != 1 or labels.size != probs.shape[0]):
         return None
-    return functools.partial(_sparse, labels, probs, out, np.empty(len(probs), probs.dtype))
+    ratio = np.empty(len(probs), probs.dtype)
+    lo, hi, real = _bounds(probs.dtype)
+    picked = _jit.resolved(_picked_ratios, probs, labels, lo, hi, ratio)
+    finish = _jit.resolved(_sparse_finish, ratio, probs, labels, real(1.0), out)
+    return functools.partial(_sparse, picked, finish, labels, probs, out, ratio)
 
 
-def _sparse(labels: np.ndarray, probs: np.ndarray, out: np.ndarray | None,
-            ratio: np.ndarray) -> float | None:
+def _sparse(picked: Callable[..., bool], finish: Callable[..., Any], labels: np.ndarray,
+            probs: np.ndarray, out: np.ndarray | None, ratio: np.ndarray) -> float | None:
     lo, hi, real = _bounds(probs.dtype)
     n = len(probs)
-    if not _picked_ratios(probs, labels, lo, hi, ratio):
+    if not picked(probs, labels, lo, hi, ratio):
         return None
     np.log(ratio, out=ratio)
-    total = _sparse_finish(ratio, probs, labels, real(1.0 / n), out)
+    total = finish(ratio, probs, labels, real(1.0 / n), out)
     return -float(real(total) / real(n))  # `categorical._batch_mean`
 
 

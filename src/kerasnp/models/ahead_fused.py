@@ -22,9 +22,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit
 
 from .. import _compiled, _spinning
+from .._jit import njit
 from .._spin_loops import address_after, array_at, compiled_part
 from ..layers import dropout_fused
 from ..layers.dropout import keep_scale, keep_threshold

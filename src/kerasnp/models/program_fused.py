@@ -18,13 +18,12 @@ operands). Imported only with numba installed and `KERASNP_FUSED` not `0`.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 
 import numpy as np
-from numba import njit
 
-from .. import _compiled
+from .. import _compiled, _jit
+from .._jit import njit
 
 #: whether the pass for arrays of a dtype passed `check` (at its first use)
 ready = _compiled.Checked(__name__)
@@ -58,7 +57,7 @@ def scaled_add_call(w: np.ndarray, factor: float, grad: np.ndarray,
     if (type(factor) not in (float, int) or flat is None or np.may_share_memory(out, w)
             or np.may_share_memory(out, grad)):
         return None
-    return functools.partial(_scaled_add, flat[0], w.dtype.type(factor), flat[1], flat[2])
+    return _jit.partial(_scaled_add, flat[0], w.dtype.type(factor), flat[1], flat[2])
 
 
 def check(dtype: np.dtype) -> bool:

@@ -6,10 +6,10 @@ whole arrays for every one of those lines, so Adam's update of a 784x128
 kernel walks over the kernel-sized arrays twelve times, and on a small model
 that costs more than all the matrix products of the step.
 
-The cost: numba and its compiler add about 120 MB to the process's resident
-memory, and about 0.4 s to the first `fit` of a process, which loads the
-compiled code from numba's cache (the first `fit` on a machine compiles all
-of kerasnp's compiled code once: about 9 s on the machine measured).
+The cost: about 60 MB of the process's resident memory (llvmlite, which
+loads the native library of kerasnp's compiled code, `_jit`; numba's JIT
+itself adds about 110 MB) and 0.15 s at the first `fit` of a process (the
+first `fit` on a machine builds that library once: about 40 s).
 
 When numba is installed (the `fast` extra), `run` does the same update as a
 loop compiled by numba that visits each element once. The loop does the
@@ -28,7 +28,6 @@ when an optimizer first updates weights, so `import kerasnp` stays quick.
 
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 from collections.abc import Callable
@@ -146,16 +145,20 @@ def _load() -> dict[str, Any]:
     if turned_off():
         return {}
     try:
-        import numba
-    except Exception:  # not installed, or a numba that does not support this NumPy
+        from .. import _jit
+
+        if _jit.mode() == "numba":
+            import numba  # noqa: F401
+    except Exception:  # numba not installed, or not for this NumPy
         return {}
+    njit = _jit.njit
     loops = {}
     for name, loop in _LOOPS.items():
         # error_model="numpy": a division by zero gives inf or nan, as in NumPy
-        try:  # compiled once, then loaded from numba's cache
-            loops[name] = numba.njit(cache=True, nogil=True, error_model="numpy")(loop)
+        try:  # compiled once, then loaded from numba's cache (or the native library)
+            loops[name] = njit(cache=True, nogil=True, error_model="numpy")(loop)
         except Exception:  # no writable cache folder: compile in every process
-            loops[name] = numba.njit(nogil=True, error_model="numpy")(loop)
+            loops[name] = njit(nogil=True, error_model="numpy")(loop)
     return loops
 
 
@@ -189,9 +192,10 @@ def run(name: str, arrays: tuple[np.ndarray | None, ...], scalars: tuple[Any, ..
     loop = (_compiled if _compiled is not None else _loaded()).get(name)
     if loop is None:
         return False
-    flat = _flat(arrays, {} if views is None else views)
-    if flat is None:
+    found = _flat(arrays, {} if views is None else views)
+    if found is None:
         return False
+    flat, resolved = found
     dtype = flat[0].dtype
     global _last
     last = _last  # one read: another thread may replace it meanwhile
@@ -200,8 +204,13 @@ def run(name: str, arrays: tuple[np.ndarray | None, ...], scalars: tuple[Any, ..
     else:
         values = tuple(map(dtype.type, scalars))
         _last = (scalars, dtype, values)
+    call = resolved.get(name)
+    if call is None:  # (natively, the loop's entry for these arrays, found once)
+        from .._jit import resolved as resolve
+
+        call = resolved[name] = resolve(loop, *flat, *values)
     try:
-        _parallel.flat_elementwise(loop, flat, values, fused=name)
+        _parallel.flat_elementwise(call, flat, values, fused=name)
     except Exception as exc:  # a failed compilation: NumPy from now on
         if not isinstance(exc, _compile_errors()):
             raise
@@ -217,18 +226,19 @@ _last: tuple[Any, Any, tuple] = (None, None, ())
 
 
 def _flat(arrays: tuple[np.ndarray | None, ...],
-          views: dict[int, tuple]) -> list[np.ndarray | None] | None:
-    """1-D views of `arrays` (None stays None), or None if a loop cannot take
-    them: a dtype other than float32/float64, different dtypes, sizes or
-    layouts. `views`: id(gradient) -> (arrays, views) of recent calls (the
-    training loop passes the same buffers every step)."""
+          views: dict[int, tuple]) -> tuple[list[np.ndarray | None], dict] | None:
+    """1-D views of `arrays` (None stays None) and a dict for the loops'
+    calls found for them, or None if a loop cannot take them: a dtype other
+    than float32/float64, different dtypes, sizes or layouts. `views`:
+    id(gradient) -> (arrays, views, calls) of recent calls (the training
+    loop passes the same buffers every step)."""
     known = views.get(id(arrays[0]))
     if known is not None and len(known[0]) == len(arrays):
         for a, b in zip(known[0], arrays, strict=True):
             if a is not b:
                 break
         else:
-            return known[1]
+            return known[1], known[2]
     first = arrays[0]
     dtype = first.dtype
     if dtype is not _FLOAT32 and dtype is not _FLOAT64:  # (built-in dtypes are singletons)
@@ -244,8 +254,9 @@ def _flat(arrays: tuple[np.ndarray | None, ...],
         flat.append(a)
     if len(views) >= 64:
         views.clear()
-    views[id(first)] = (arrays, flat)
-    return flat
+    calls: dict[str, Any] = {}
+    views[id(first)] = (arrays, flat, calls)
+    return flat, calls
 
 
 def _compile_errors() -> tuple[type[BaseException], ...]:
@@ -323,10 +334,12 @@ class Together:
         self.helper = (part, size - size // 2, (table.__array_interface__["data"][0], len(table),
                                                 loop, fused_parts.SECOND_HALVES),
                        dtype is _FLOAT32)
-        self.here = functools.partial(run, loop, table, fused_parts.FIRST_HALVES, at,
-                                      dtype.type(0.0), dtype.itemsize)
-        self.whole = functools.partial(run, loop, table, fused_parts.WHOLE, at, dtype.type(0.0),
-                                       dtype.itemsize)
+        from .. import _jit
+
+        self.here = _jit.partial(run, loop, table, fused_parts.FIRST_HALVES, at,
+                                 dtype.type(0.0), dtype.itemsize)
+        self.whole = _jit.partial(run, loop, table, fused_parts.WHOLE, at, dtype.type(0.0),
+                                  dtype.itemsize)
         return True
 
 

@@ -19,8 +19,8 @@ with numba installed.
 from __future__ import annotations
 
 import numpy as np
-from numba import carray, njit
 
+from .._jit import carray, njit
 from .._spin_loops import address_after, array_at, compiled_part, offer_call, pointer
 from . import fused as _fused
 

@@ -212,6 +212,14 @@ class Optimizer(
         self._excluded: list[Variable] = []
         self._exclude_pattern: re.Pattern | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The optimizer without what it remembers of the last update's
+        arrays (made again for a copy's; it holds compiled entry points)."""
+        state = self.__dict__.copy()
+        state["_fused_views"] = {}
+        state["_together"] = fused.Together()
+        return state
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         """A copy (`copy.deepcopy`, as of a whole model) or an unpickled
         optimizer: the tables keyed by the identity of the variables are made
