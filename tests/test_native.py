@@ -1,4 +1,4 @@
-"""The native library of the compiled passes (_jit.py, _native_build.py):
+"""The native library of the compiled passes (_jit.py, _native.py, _native_build.py):
 a training process runs numba's code without importing numba, bit for bit
 as numba's JIT runs it."""
 
@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from kerasnp import _compiled, _jit
+from kerasnp import _compiled, _native
 
 _TRAINING = """
 import hashlib, json, sys
@@ -123,36 +123,36 @@ def test_argument_tokens_are_numbas_types(native):
               1.5, 3, True, np.uint32(7), np.uint64(2 ** 63 + 1), 2 ** 63 + 1, (1, 2, 3),
               (1.0, 2.0), None]
     for value in values:
-        assert _jit._token(value) == token(numba.typeof(value)), value
+        assert _native.token(value) == token(numba.typeof(value)), value
     unaligned = np.frombuffer(bytes(33), np.float64, count=4, offset=1)
     # no entry for what numba types otherwise (its JIT then compiles or refuses)
     for value in (np.zeros(3, ">f4"), unaligned, 2 ** 64, -2 ** 63 - 1, (a, a), (1, 2.0),
                   "text"):
-        assert _jit._token(value) == "?", value
+        assert _native.token(value) == "?", value
 
 
 def test_call_lookup_keys_tell_apart_what_tokens_tell_apart():
     a = np.zeros((4, 6), np.float32)
     different = [a, a.T, a[:, ::2], a.astype(np.float64), a.astype(">f4"), a[0], 1, 2 ** 63,
                  2 ** 64, 1.0, np.float32(1.0), True, None, (1, 2), (2 ** 63, 1), (1.0, 2.0)]
-    keys = [_jit._key(v) for v in different]
+    keys = [_native.key(v) for v in different]
     assert len(set(keys)) == len(keys)
-    assert _jit._key(np.ones((4, 6), np.float32)) == _jit._key(a)
+    assert _native.key(np.ones((4, 6), np.float32)) == _native.key(a)
 
 
 def test_a_version_for_any_layout_takes_each_layout():
-    assert _jit._takes(("float32:2A", "int64"), ("float32:2C", "int64"))
-    assert _jit._takes(("float32:2A",), ("float32:2F",))
-    assert _jit._takes(("float32:2Ar",), ("float32:2C",))
-    assert not _jit._takes(("float32:2A",), ("float32:2Cr",))  # it may write
-    assert not _jit._takes(("float32:2A",), ("float64:2C",))
-    assert not _jit._takes(("float32:2A",), ("float32:1C",))
-    assert not _jit._takes(("float32:2C",), ("float32:2A",))
-    assert not _jit._takes(("float32:2C", "int64"), ("float32:2C",))
-    assert not _jit._takes(("float32:2A",), ("float32:2C*2",))  # a tuple of arrays
-    assert not _jit._takes(("float32:1A",), ("float32:12C",))
-    assert _jit._takes(("float32:12A",), ("float32:12F",))
-    assert not _jit._takes(("float32:2A",), ("?",))
+    assert _native.takes(("float32:2A", "int64"), ("float32:2C", "int64"))
+    assert _native.takes(("float32:2A",), ("float32:2F",))
+    assert _native.takes(("float32:2Ar",), ("float32:2C",))
+    assert not _native.takes(("float32:2A",), ("float32:2Cr",))  # it may write
+    assert not _native.takes(("float32:2A",), ("float64:2C",))
+    assert not _native.takes(("float32:2A",), ("float32:1C",))
+    assert not _native.takes(("float32:2C",), ("float32:2A",))
+    assert not _native.takes(("float32:2C", "int64"), ("float32:2C",))
+    assert not _native.takes(("float32:2A",), ("float32:2C*2",))  # a tuple of arrays
+    assert not _native.takes(("float32:1A",), ("float32:12C",))
+    assert _native.takes(("float32:12A",), ("float32:12F",))
+    assert not _native.takes(("float32:2A",), ("?",))
 
 
 @pytest.fixture
@@ -169,13 +169,13 @@ def test_a_failed_build_leaves_its_error_and_is_not_tried_again(cache, monkeypat
         runs.append(args)
         return subprocess.CompletedProcess(args, 1, "", "Traceback ...\nOSError: disk full\n")
 
-    monkeypatch.setattr(_jit.subprocess, "run", failing)
+    monkeypatch.setattr(_native.subprocess, "run", failing)
     with pytest.raises(RuntimeError, match="disk full"):
-        _jit._open_library()
+        _native.open_library()
     (failed,) = cache.glob("native-*.failed")
     assert "disk full" in failed.read_text()
     with pytest.raises(RuntimeError, match="build failed before"):
-        _jit._open_library()
+        _native.open_library()
     assert len(runs) == 1
     assert not list(cache.glob("native-*.json"))
 
@@ -203,31 +203,31 @@ print(json.dumps({"mode": _jit.mode(), "usable": usable,
 
 
 def test_a_library_that_does_not_match_its_manifest_is_not_loaded(cache, monkeypatch):
-    monkeypatch.setattr(_jit, "fingerprint", lambda cpu, features: "f" * 20)
+    monkeypatch.setattr(_native, "fingerprint", lambda cpu, features: "f" * 20)
     path = cache / ("native-" + "f" * 20)
     path.with_suffix(".o").write_bytes(b"not an object file")
     path.with_suffix(".json").write_text(json.dumps(
         {"version": 1, "sha256": hashlib.sha256(b"something else").hexdigest(), "entries": []}))
     with pytest.raises(RuntimeError, match="does not match"):
-        _jit._open_library()
+        _native.open_library()
 
 
 def test_the_fingerprint_follows_the_compiled_sources_and_the_cpu(native, tmp_path):
     import shutil
     from pathlib import Path
 
-    root = Path(_jit.__file__).parent
+    root = Path(_native.__file__).parent
     copy = tmp_path / "kerasnp"
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns("__pycache__", "*.npz"))
-    before = _jit.fingerprint("cpu", "+a", copy)
-    assert before == _jit.fingerprint("cpu", "+a", root)
-    assert before != _jit.fingerprint("other", "+a", copy)
-    assert before != _jit.fingerprint("cpu", "+b", copy)
-    for name in _jit.MODULES:
+    before = _native.fingerprint("cpu", "+a", copy)
+    assert before == _native.fingerprint("cpu", "+a", root)
+    assert before != _native.fingerprint("other", "+a", copy)
+    assert before != _native.fingerprint("cpu", "+b", copy)
+    for name in _native.MODULES:
         source = copy / (name.replace(".", "/") + ".py")
         original = source.read_text()
         source.write_text(original + "\n# edited\n")
-        assert _jit.fingerprint("cpu", "+a", copy) != before, name
+        assert _native.fingerprint("cpu", "+a", copy) != before, name
         source.write_text(original)
 
 

@@ -37,10 +37,10 @@ def rehearse() -> None:
     compiled does not depend on how busy the machine is), the loss with
     labels of every integer dtype."""
     import kerasnp as keras
-    from kerasnp import _compiled, _jit, _spinning, config
+    from kerasnp import _compiled, _native, _spinning, config
     from kerasnp.losses import categorical_fused
 
-    for name in _jit.MODULES:
+    for name in _native.MODULES:
         module = _compiled.load(name) if name.endswith("_fused") and name != "optimizers.fused" \
             else None
         ready = getattr(module, "ready", None)
@@ -112,11 +112,11 @@ def _versions() -> list[tuple[str, Any, Any, bool]]:
     from numba import njit
     from numba.core.dispatcher import Dispatcher
 
-    from kerasnp import _jit, _spin_loops
+    from kerasnp import _native, _spin_loops
     from kerasnp.optimizers import fused
 
     dispatchers = []
-    for name in _jit.MODULES:
+    for name in _native.MODULES:
         dispatchers += [d for d in vars(sys.modules[f"kerasnp.{name}"]).values()
                         if isinstance(d, Dispatcher)]
     dispatchers += list((fused._compiled or {}).values())
@@ -142,7 +142,7 @@ def _versions() -> list[tuple[str, Any, Any, bool]]:
 
 
 def token(t: Any) -> str:
-    """`_jit._token`'s name for numba type `t` (ValueError: not taken)."""
+    """`_native.token`'s name for numba type `t` (ValueError: not taken)."""
     from numba.core import types
 
     if isinstance(t, types.Literal):
@@ -344,12 +344,12 @@ def main(argv: list[str]) -> int:
         return 2
     import llvmlite.binding as llvm
 
-    from kerasnp import _jit
+    from kerasnp import _native
 
     llvm.initialize_native_target()
-    found = _jit.fingerprint(llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten())
+    found = _native.fingerprint(llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten())
     if found != argv[1]:
-        print(f"these kerasnp sources ({_jit.__file__}) are not those the library is for",
+        print(f"these kerasnp sources ({_native.__file__}) are not those the library is for",
               file=sys.stderr)
         return 3
     with warnings.catch_warnings():
