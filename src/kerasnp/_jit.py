@@ -111,8 +111,7 @@ class NativeFunction:
             if self._twin is None:
                 function = _twin_function(self.py_func)  # (may make this twin first)
                 if self._twin is None:
-                    options = {k: v for k, v in self._options.items() if k != "cache"}
-                    self._twin = numba.njit(**options)(function)
+                    self._twin = numba.njit(**_uncached(self._options))(function)
             return self._twin
 
 
@@ -139,13 +138,11 @@ def _twin_module(name: str) -> Any:
     twin = _twin_modules.get(name)
     if twin is not None:
         return twin
-    import numba
-    import numba.core.cgutils
     from numba.extending import intrinsic as numba_intrinsic
 
     twin = _twin_modules[name] = python_types.ModuleType(name)  # (filled after: the
     table = vars(twin)                                          # twins name each other)
-    real = {"types": numba.types, "carray": numba.carray, "cgutils": numba.core.cgutils}
+    real = _numba_names()
     compiled = {f"kerasnp.{m}" for m in MODULES}
     module = vars(sys.modules[name])
     for key, value in module.items():
@@ -213,9 +210,8 @@ def _part_address(function: Any, signature: Any, options: dict) -> int:
     misses.append((name, ("int64", "ptr", "int64")))
     t = numba.types
     signature = t.void(t.int64, t.CPointer(t.int64), t.int64)
-    options = {k: v for k, v in options.items() if k != "cache"}
     with _lock:
-        part = numba.cfunc(signature, **options)(_twin_function(py_func))
+        part = numba.cfunc(signature, **_uncached(options))(_twin_function(py_func))
         _kept.append(part)  # (its code lives as long as it does)
     return part.address
 
@@ -255,13 +251,21 @@ class _Anything:
         return self
 
 
+def _numba_names() -> dict[str, Any]:
+    """numba's `types`, `carray` and `cgutils` (imports numba)."""
+    import numba
+    import numba.core.cgutils
+
+    return {"types": numba.types, "carray": numba.carray, "cgutils": numba.core.cgutils}
+
+
+def _uncached(options: dict) -> dict:
+    """numba options for a twin, compiled in this process only (not cached:
+    numba's cache would file it under the module's own functions)."""
+    return {k: v for k, v in options.items() if k != "cache"}
+
+
 def __getattr__(name: str) -> Any:
     if name in ("types", "carray", "cgutils"):
-        if mode() == "numba":
-            import numba
-            import numba.core.cgutils
-
-            return {"types": numba.types, "carray": numba.carray,
-                    "cgutils": numba.core.cgutils}[name]
-        return _Anything()
+        return _numba_names()[name] if mode() == "numba" else _Anything()
     raise AttributeError(name)

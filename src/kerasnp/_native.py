@@ -92,7 +92,7 @@ _FLAGS = 0x1 | 0x2 | 0x100 | 0x400  # C and F contiguous, aligned, writeable
 
 
 def key(value: Any) -> Any:
-    """What decides `_token(value)`, quicker to find (a call's lookup)."""
+    """What decides `token(value)`, quicker to find (a call's lookup)."""
     kind = type(value)
     if kind is np.ndarray:
         return (value.dtype, value.ndim, value.flags.num & _FLAGS)
@@ -165,36 +165,30 @@ class Library:
         return found
 
     def _make_call(self, entry: dict) -> Any:
-        args = entry["args"]
+        args, result = entry["args"], entry["result"]
         argtypes = []
         for token in args:
-            if ":" in token or token == "none":
+            if ":" in token or token == "none":  # an array, or None (passed, not read)
                 argtypes.append(ctypes.py_object)
             elif "*" in token:
-                kind, n = token.split("*")
-                argtypes += [_CTYPES[kind]] * int(n)
-            elif token != "none":
+                item, n = token.split("*")
+                argtypes += [_CTYPES[item]] * int(n)
+            else:
                 argtypes.append(_CTYPES[token])
-        result = entry["result"]
-        if "*" in result:
-            kind, n = result.split("*")
+        buffer_type = None
+        if "*" in result:  # a tuple, written to a buffer whose address comes last
+            item, n = result.split("*")
+            buffer_type = _CTYPES[item] * int(n)
             argtypes.append(ctypes.c_void_p)
-            restype = None
-        else:
-            restype = None if result == "none" else _CTYPES[result]
+        restype = None if result == "none" or buffer_type else _CTYPES[result]
         # a pass compiled with nogil=True lets other threads run meanwhile,
         # as numba's does; the others keep the GIL (no hand-over per call)
-        kind = ctypes.CFUNCTYPE if entry["nogil"] else ctypes.PYFUNCTYPE
-        function = kind(restype, *argtypes)(self.address(entry))
+        prototype = ctypes.CFUNCTYPE if entry["nogil"] else ctypes.PYFUNCTYPE
+        function = prototype(restype, *argtypes)(self.address(entry))
         function._keep = self  # the engine owns the code
         spread = {i for i, t in enumerate(args) if "*" in t}
-        if not spread and "*" not in result:
+        if not spread and buffer_type is None:
             return function
-        if "*" in result:
-            kind, n = result.split("*")
-            buffer_type = _CTYPES[kind] * int(n)
-        else:
-            buffer_type = None
 
         def call(*values: Any) -> Any:
             flat: list[Any] = []
@@ -212,14 +206,18 @@ class Library:
         return call
 
 
-def open_library() -> Library:
-    if not _array_fields_where_expected():
-        raise RuntimeError("NumPy's array fields are not where the entry points read them")
+def this_fingerprint() -> str:
+    """`fingerprint` of this package on this CPU."""
     import llvmlite.binding as llvm
 
     llvm.initialize_native_target()
-    cpu, features = llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()
-    expected = fingerprint(cpu, features)
+    return fingerprint(llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten())
+
+
+def open_library() -> Library:
+    if not _array_fields_where_expected():
+        raise RuntimeError("NumPy's array fields are not where the entry points read them")
+    expected = this_fingerprint()
     path = cache_dir() / f"native-{expected}"
     manifest = path.with_suffix(".json")
     failed = path.with_suffix(".failed")

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from kerasnp import _native
+
 
 def rehearse() -> None:
     """Run every compiled pass a program usually calls, in both dtypes: the
@@ -37,12 +39,11 @@ def rehearse() -> None:
     compiled does not depend on how busy the machine is), the loss with
     labels of every integer dtype."""
     import kerasnp as keras
-    from kerasnp import _compiled, _native, _spinning, config
+    from kerasnp import _compiled, _spinning, config
     from kerasnp.losses import categorical_fused
 
     for name in _native.MODULES:
-        module = _compiled.load(name) if name.endswith("_fused") and name != "optimizers.fused" \
-            else None
+        module = _compiled.load(name) if name.endswith("_fused") else None
         ready = getattr(module, "ready", None)
         if isinstance(ready, _compiled.Checked):
             for dtype in _compiled.FLOATS:
@@ -112,7 +113,7 @@ def _versions() -> list[tuple[str, Any, Any, bool]]:
     from numba import njit
     from numba.core.dispatcher import Dispatcher
 
-    from kerasnp import _native, _spin_loops
+    from kerasnp import _spin_loops
     from kerasnp.optimizers import fused
 
     dispatchers = []
@@ -279,7 +280,8 @@ def emit(path: Path) -> None:
         opt=3, reloc="pic", codemodel="default")
     objects = machine.emit_object(final)
     _write(path.with_suffix(".o"), objects)
-    manifest = {"version": 1, "sha256": hashlib.sha256(objects).hexdigest(), "entries": entries}
+    manifest = {"version": _native._VERSION, "sha256": hashlib.sha256(objects).hexdigest(),
+                "entries": entries}
     _write(path.with_suffix(".json"), json.dumps(manifest, indent=0).encode())
 
 
@@ -342,13 +344,7 @@ def main(argv: list[str]) -> int:
     if os.environ.get("KERASNP_NATIVE", "").strip() != "0":
         print("run with KERASNP_NATIVE=0 (kerasnp._jit does)", file=sys.stderr)
         return 2
-    import llvmlite.binding as llvm
-
-    from kerasnp import _native
-
-    llvm.initialize_native_target()
-    found = _native.fingerprint(llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten())
-    if found != argv[1]:
+    if _native.this_fingerprint() != argv[1]:
         print(f"these kerasnp sources ({_native.__file__}) are not those the library is for",
               file=sys.stderr)
         return 3
